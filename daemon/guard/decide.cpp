@@ -1,0 +1,249 @@
+#include "daemon/guard/decide.hpp"
+
+#include <algorithm>
+
+namespace canary_guard::guard {
+namespace {
+
+const Revision* find_hash(const std::vector<Revision>& revs, std::string_view hash) {
+  for (const auto& r : revs)
+    if (r.hash == hash) return &r;
+  return nullptr;
+}
+
+std::optional<TimePoint> earliest(std::optional<TimePoint> a, std::optional<TimePoint> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+Decision make(Action a, std::string reason, std::string message) {
+  Decision d;
+  d.action = a;
+  d.reason = std::move(reason);
+  d.message = std::move(message);
+  return d;
+}
+
+std::string rev_label(const Revision& r) { return "revision " + std::to_string(r.number) + " (" + r.hash + ")"; }
+
+// The rollback record that is still in flight (started or waiting); the newest when there are several.
+const Revision* in_flight_owner(const std::vector<Revision>& revs) {
+  const Revision* best = nullptr;
+  for (const auto& r : revs) {
+    if (!r.rollback) continue;
+    if (r.rollback->state != RollbackState::started && r.rollback->state != RollbackState::waiting) continue;
+    if (!best || r.rollback->at > best->rollback->at) best = &r;
+  }
+  return best;
+}
+
+Decision in_flight(const Snapshot& s, const Revision& owner, const Revision& cur) {
+  const RollbackRecord& rec = *owner.rollback;
+  const Revision* target = find_hash(s.revisions, rec.to);
+  Decision d;
+  d.record_owner = owner;
+  d.current = cur;
+  if (target) d.target = *target;
+
+  if (s.current_hash != owner.hash && s.current_hash != rec.to) {
+    d.action = Action::supersede;
+    d.reason = "superseded";
+    d.message = "A new " + rev_label(cur) + " was deployed during the rollback from " + owner.hash +
+                "; the rollback record ends and the new revision is judged on its own.";
+    return d;
+  }
+  if (rec.state == RollbackState::started) {
+    if (s.current_hash == owner.hash) {
+      if (!target) {
+        Decision h = make(Action::hold, "target_missing",
+                          "Rollback target " + rec.to + " no longer exists; holding, no guess is made.");
+        h.current = cur;
+        return h;
+      }
+      d.action = Action::resume_rollback;
+      d.reason = rec.reason.empty() ? "resume" : rec.reason;
+      d.message = "Resuming the rollback of " + rev_label(owner) + " to " + rev_label(*target) + ".";
+      return d;
+    }
+    d.action = Action::confirm_patched;
+    d.reason = rec.reason;
+    d.message = "The workload is on the rollback target " + rec.to + "; waiting for it to roll out.";
+    return d;
+  }
+  // waiting
+  if (s.current_hash == owner.hash) {
+    // The failed template was applied again while we waited: that is someone else's new deployment.
+    d.action = Action::supersede;
+    d.reason = "superseded";
+    d.message = "The rolled-back template " + owner.hash + " was applied again during the rollback.";
+    return d;
+  }
+  if (s.failure) {
+    d.action = Action::rollback_failed;
+    d.reason = s.failure->reason;
+    d.message = "Rollback to " + rev_label(cur) + " did not succeed: " + s.failure->detail +
+                " Holding: no further automatic rollback until a new revision appears.";
+    return d;
+  }
+  if (s.rollout_complete) {
+    d.action = Action::rollback_succeeded;
+    d.reason = rec.reason;
+    d.message = "Rolled back from " + owner.hash + " to " + rev_label(cur) + "; the rollout is complete.";
+    return d;
+  }
+  d.action = Action::none;
+  d.reason = "rollback_waiting";
+  d.recheck_at = s.next_check;
+  return d;
+}
+
+}  // namespace
+
+std::string_view to_string(Kind k) { return k == Kind::deployment ? "Deployment" : "DaemonSet"; }
+
+std::string_view to_string(Action a) {
+  switch (a) {
+    case Action::none: return "none";
+    case Action::mark_healthy: return "mark_healthy";
+    case Action::rollback: return "rollback";
+    case Action::resume_rollback: return "resume_rollback";
+    case Action::confirm_patched: return "confirm_patched";
+    case Action::rollback_succeeded: return "rollback_succeeded";
+    case Action::rollback_failed: return "rollback_failed";
+    case Action::supersede: return "supersede";
+    case Action::hold: return "hold";
+  }
+  return "none";
+}
+
+std::optional<Revision> rollback_target(const std::vector<Revision>& revisions, std::string_view exclude_hash) {
+  const Revision* best = nullptr;
+  for (const auto& r : revisions) {
+    if (r.hash == exclude_hash || !r.verdict || r.verdict->verdict != Verdict::healthy) continue;
+    if (!best || r.number > best->number) best = &r;
+  }
+  if (!best) return std::nullopt;
+  return *best;
+}
+
+Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) {
+  if (!policy.enabled) return make(Action::none, "not_guarded", {});
+  // Doubt means no action: until the status describes the latest spec, nothing is judged.
+  if (!s.status_current || s.current_hash.empty()) return make(Action::none, "status_not_current", {});
+  const Revision* cur = find_hash(s.revisions, s.current_hash);
+  if (!cur) return make(Action::none, "current_revision_unknown", {});
+
+  if (const Revision* owner = in_flight_owner(s.revisions)) return in_flight(s, *owner, *cur);
+
+  // After a failed rollback, the target stays as it is until someone deploys a new revision.
+  for (const auto& r : s.revisions) {
+    if (r.rollback && r.rollback->state == RollbackState::failed && r.rollback->to == s.current_hash) {
+      Decision d = make(Action::none, "held_after_failed_rollback", {});
+      d.current = *cur;
+      return d;
+    }
+  }
+
+  Decision d;
+  d.current = *cur;
+  d.dry_run = policy.dry_run;
+  const bool known_bad = cur->verdict && cur->verdict->verdict == Verdict::failed;
+  if (cur->verdict && cur->verdict->verdict == Verdict::healthy) {
+    d.action = Action::none;
+    d.reason = "healthy";
+    return d;
+  }
+
+  std::optional<Finding> failure = s.failure;
+  if (known_bad) {
+    if (policy.on_known_bad == config::KnownBadAction::hold) {
+      d.action = Action::hold;
+      d.reason = "known_bad_template";
+      d.message = rev_label(*cur) + " was rolled back as failed before (" + cur->verdict->reason +
+                  "); it was applied again. Holding: on_known_bad=hold.";
+      return d;
+    }
+    const TimePoint last = cur->rollback ? cur->rollback->at : cur->verdict->at;
+    if (now < last + policy.known_bad_min_interval) {
+      d.action = Action::hold;
+      d.reason = "known_bad_rate_limited";
+      d.message = rev_label(*cur) + " was rolled back as failed less than " +
+                  std::to_string(policy.known_bad_min_interval.count()) + " s ago; holding until the rate limit allows.";
+      d.recheck_at = last + policy.known_bad_min_interval;
+      return d;
+    }
+    failure = Finding{"known_bad_template", rev_label(*cur) + " is a template already rolled back as failed."};
+  }
+
+  if (failure) {
+    if (s.paused) {
+      d.action = Action::hold;
+      d.reason = "paused";
+      d.message = rev_label(*cur) + " failed (" + failure->detail +
+                  ") but the Deployment is paused; holding (resume it, or roll back by hand).";
+      return d;
+    }
+    auto target = rollback_target(s.revisions, cur->hash);
+    if (!target) {
+      d.action = Action::hold;
+      d.reason = "no_healthy_revision";
+      d.message = rev_label(*cur) + " failed (" + failure->detail +
+                  ") but no revision was ever verified healthy; holding, no guess is made.";
+      return d;
+    }
+    if (!policy.dry_run && s.rollbacks_in_flight >= s.max_concurrent_rollbacks) {
+      d.action = Action::hold;
+      d.reason = "rollback_limit";
+      d.message = rev_label(*cur) + " failed (" + failure->detail + "); " + std::to_string(s.rollbacks_in_flight) +
+                  " rollbacks already running (max_concurrent_rollbacks); waiting for a slot.";
+      d.recheck_at = now + std::chrono::seconds{5};
+      return d;
+    }
+    d.action = Action::rollback;
+    d.reason = failure->reason;
+    d.target = *target;
+    d.message = rev_label(*cur) + " failed: " + failure->detail + " Rolling back to " + rev_label(*target) +
+                ", the last revision verified healthy.";
+    return d;
+  }
+
+  if (s.hold) {
+    d.action = Action::hold;
+    d.reason = s.hold->reason;
+    d.message = rev_label(*cur) + ": " + s.hold->detail;
+    d.recheck_at = s.next_check;
+    return d;
+  }
+
+  if (s.rollout_complete) {
+    const bool any_verdict =
+        std::any_of(s.revisions.begin(), s.revisions.end(), [](const Revision& r) { return r.verdict.has_value(); });
+    if (!any_verdict) {
+      // First sight of this workload: a complete, available revision is the healthy baseline.
+      d.action = Action::mark_healthy;
+      d.reason = "baseline";
+      d.message = rev_label(*cur) + " is complete and available; recorded as the healthy baseline.";
+      return d;
+    }
+    const TimePoint since = s.complete_since.value_or(now);
+    if (now >= since + policy.bake_time) {
+      d.action = Action::mark_healthy;
+      d.reason = "baked";
+      d.message = rev_label(*cur) + " rolled out and passed its " + std::to_string(policy.bake_time.count()) +
+                  " s bake time with no failed probe; verified healthy.";
+      return d;
+    }
+    d.action = Action::none;
+    d.reason = "baking";
+    d.recheck_at = earliest(since + policy.bake_time, s.next_check);
+    return d;
+  }
+
+  d.action = Action::none;
+  d.reason = "progressing";
+  d.recheck_at = s.next_check;
+  return d;
+}
+
+}  // namespace canary_guard::guard

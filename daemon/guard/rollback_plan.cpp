@@ -1,0 +1,140 @@
+#include "daemon/guard/rollback_plan.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "daemon/guard/records.hpp"
+
+namespace canary_guard::guard {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::string_view, 6> kSkipList = {
+    "kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision",
+    "deployment.kubernetes.io/revision-history",        "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",            "deprecated.deployment.rollback.to"};
+
+bool in_skip_list(std::string_view k) {
+  for (auto s : kSkipList)
+    if (s == k) return true;
+  return false;
+}
+
+bool is_empty_value(const json& v) {
+  return v.is_null() || ((v.is_array() || v.is_object()) && v.empty());
+}
+
+json normalise(const json& v) {
+  if (v.is_object()) {
+    json out = json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      json n = normalise(it.value());
+      if (!is_empty_value(n)) out[it.key()] = std::move(n);
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    json out = json::array();
+    for (const auto& e : v) out.push_back(normalise(e));
+    return out;
+  }
+  return v;
+}
+
+const json* path(const json& j, std::initializer_list<const char*> keys) {
+  const json* cur = &j;
+  for (const char* k : keys) {
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(k);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur;
+}
+
+}  // namespace
+
+json canonical_template(const json& tmpl) {
+  json t = tmpl;
+  if (t.is_object()) {
+    auto m = t.find("metadata");
+    if (m != t.end() && m->is_object()) {
+      auto l = m->find("labels");
+      if (l != m->end() && l->is_object()) l->erase("pod-template-hash");
+    }
+  }
+  return normalise(t);
+}
+
+bool templates_equal(const json& a, const json& b) { return canonical_template(a) == canonical_template(b); }
+
+Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const json& rs) {
+  const json* rv = path(d, {"metadata", "resourceVersion"});
+  if (!rv || !rv->is_string() || rv->get_ref<const std::string&>().empty())
+    return unexpected(std::string("deployment has no metadata.resourceVersion"));
+  const json* dtmpl = path(d, {"spec", "template"});
+  const json* tmpl = path(rs, {"spec", "template"});
+  if (!tmpl || !tmpl->is_object()) return unexpected(std::string("target ReplicaSet has no spec.template"));
+  if (!dtmpl || !dtmpl->is_object()) return unexpected(std::string("deployment has no spec.template"));
+
+  RollbackRequest req;
+  req.content_type = "application/json-patch+json";
+  if (templates_equal(*dtmpl, *tmpl)) {
+    req.skipped = true;
+    return req;
+  }
+
+  json new_tmpl = *tmpl;
+  if (auto* labels = new_tmpl.contains("metadata") ? &new_tmpl["metadata"] : nullptr;
+      labels && labels->is_object() && labels->contains("labels") && (*labels)["labels"].is_object())
+    (*labels)["labels"].erase("pod-template-hash");
+
+  json annotations = json::object();
+  if (const json* da = path(d, {"metadata", "annotations"}); da && da->is_object())
+    for (auto it = da->begin(); it != da->end(); ++it)
+      if (in_skip_list(it.key())) annotations[it.key()] = it.value();
+  if (const json* ra = path(rs, {"metadata", "annotations"}); ra && ra->is_object())
+    for (auto it = ra->begin(); it != ra->end(); ++it) {
+      if (in_skip_list(it.key()) || it.key() == kVerdictAnnotation || it.key() == kRollbackAnnotation) continue;
+      annotations[it.key()] = it.value();
+    }
+
+  const json* da = path(d, {"metadata", "annotations"});
+  json ops = json::array();
+  ops.push_back({{"op", "test"}, {"path", "/metadata/resourceVersion"}, {"value", *rv}});
+  ops.push_back({{"op", "replace"}, {"path", "/spec/template"}, {"value", std::move(new_tmpl)}});
+  // `replace` needs an existing key; a Deployment that never had annotations gets `add` (kubectl would fail: 422).
+  ops.push_back({{"op", da && da->is_object() ? "replace" : "add"},
+                 {"path", "/metadata/annotations"},
+                 {"value", std::move(annotations)}});
+  req.body = ops.dump();
+  return req;
+}
+
+Expected<RollbackRequest, std::string> daemonset_rollback(const json& ds, const json& cr) {
+  const json* rv = path(ds, {"metadata", "resourceVersion"});
+  if (!rv || !rv->is_string() || rv->get_ref<const std::string&>().empty())
+    return unexpected(std::string("daemonset has no metadata.resourceVersion"));
+  const json* data = path(cr, {"data"});
+  const json* crtmpl = path(cr, {"data", "spec", "template"});
+  if (!data || !data->is_object() || !crtmpl || !crtmpl->is_object())
+    return unexpected(std::string("ControllerRevision has no data.spec.template"));
+  const json* dstmpl = path(ds, {"spec", "template"});
+  if (!dstmpl) return unexpected(std::string("daemonset has no spec.template"));
+
+  RollbackRequest req;
+  req.content_type = "application/strategic-merge-patch+json";
+  json target = *crtmpl;
+  target.erase("$patch");
+  if (templates_equal(*dstmpl, target)) {
+    req.skipped = true;
+    return req;
+  }
+  json body = *data;  // the CR data verbatim (§6 step 8) ...
+  body["metadata"] = {{"resourceVersion", *rv}};  // ... plus the precondition
+  req.body = body.dump();
+  return req;
+}
+
+}  // namespace canary_guard::guard

@@ -1,0 +1,38 @@
+#pragma once
+// Builds the rollback request exactly as `kubectl rollout undo --to-revision` would (spec/kubernetes-rollouts.md
+// §4 and §6), plus an optimistic-concurrency precondition so a change made meanwhile is never overwritten.
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/expected.hpp"
+
+namespace canary_guard::guard {
+
+struct RollbackRequest {
+  std::string content_type;  // application/json-patch+json | application/strategic-merge-patch+json
+  std::string body;
+  bool skipped = false;      // the workload already has the target template: kubectl prints "skipped rollback"
+};
+
+// §2.2: templates compared as JSON with the pod-template-hash label removed from both; key order ignored and
+// an absent key, null, [] and {} are equal.
+bool templates_equal(const nlohmann::json& a, const nlohmann::json& b);
+
+// Deployment: JSON patch [test resourceVersion, replace /spec/template, replace /metadata/annotations].
+// The template is the target ReplicaSet's spec.template without the pod-template-hash label; annotations are the
+// Deployment's own skip-list keys plus every target-RS annotation outside the skip list, except canary-guard's
+// bookkeeping records (which belong to the ReplicaSet they describe).
+Expected<RollbackRequest, std::string> deployment_rollback(const nlohmann::json& deployment,
+                                                          const nlohmann::json& target_replicaset);
+
+// DaemonSet: the ControllerRevision's data (a strategic-merge patch) with metadata.resourceVersion added, which
+// makes the apiserver answer 409 Conflict if the DaemonSet changed since it was read.
+Expected<RollbackRequest, std::string> daemonset_rollback(const nlohmann::json& daemonset,
+                                                         const nlohmann::json& target_revision);
+
+// Canonical form used by templates_equal and by the fingerprint: empty values dropped, pod-template-hash removed.
+nlohmann::json canonical_template(const nlohmann::json& tmpl);
+
+}  // namespace canary_guard::guard

@@ -1,0 +1,261 @@
+#include <gtest/gtest.h>
+
+#include "daemon/guard/decide.hpp"
+
+namespace cg = canary_guard;
+using namespace canary_guard::guard;
+using namespace std::chrono_literals;
+
+namespace {
+
+const cg::TimePoint T0{std::chrono::seconds{1'800'000'000}};
+
+Revision rev(std::string hash, std::int64_t n, std::optional<Verdict> v = std::nullopt) {
+  Revision r;
+  r.name = "web-" + hash;
+  r.hash = std::move(hash);
+  r.number = n;
+  if (v) r.verdict = VerdictRecord{*v, r.hash, T0 - 1h, "test"};
+  return r;
+}
+
+Snapshot snap(std::vector<Revision> revs, std::string current) {
+  Snapshot s;
+  s.ns = "shop";
+  s.name = "web";
+  s.status_current = true;
+  s.current_hash = std::move(current);
+  s.revisions = std::move(revs);
+  s.max_concurrent_rollbacks = 3;
+  return s;
+}
+
+Revision with_record(Revision r, RollbackState st, std::string to, cg::TimePoint at = T0 - 10s) {
+  r.rollback = RollbackRecord{st, r.hash, std::move(to), 1, at, "crash_loop"};
+  return r;
+}
+
+cg::config::Policy policy() { return cg::config::Policy{}; }
+
+}  // namespace
+
+TEST(Decide, StaleStatusNeverActs) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.failure = Finding{"progress_deadline", "deadline"};
+  s.status_current = false;
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
+  s.status_current = true;
+  s.current_hash = "";
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
+  s.current_hash = "zzz";  // not among the revisions (cache lag)
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
+}
+
+TEST(Decide, DisabledDoesNothing) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.failure = Finding{"progress_deadline", "deadline"};
+  auto p = policy();
+  p.enabled = false;
+  EXPECT_EQ(decide(s, p, T0).action, Action::none);
+}
+
+TEST(Decide, FailureRollsBackToNewestHealthyNotPrevious) {
+  // a healthy(1), b failed(2), c current failing(3): target is a, not b.
+  auto b = rev("b", 2, Verdict::failed);
+  auto s = snap({rev("a", 1, Verdict::healthy), b, rev("c", 3)}, "c");
+  s.failure = Finding{"pod_signal:crash_loop", "pod web-c-1 restarted 3 times."};
+  auto d = decide(s, policy(), T0);
+  ASSERT_EQ(d.action, Action::rollback);
+  ASSERT_TRUE(d.target);
+  EXPECT_EQ(d.target->hash, "a");
+  EXPECT_EQ(d.reason, "pod_signal:crash_loop");
+}
+
+TEST(Decide, NewestHealthyWins) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 4, Verdict::healthy), rev("c", 3, Verdict::healthy),
+                 rev("d", 5)},
+                "d");
+  s.failure = Finding{"progress_deadline", "x"};
+  auto d = decide(s, policy(), T0);
+  ASSERT_EQ(d.action, Action::rollback);
+  EXPECT_EQ(d.target->hash, "b");
+}
+
+TEST(Decide, NoHealthyRevisionHolds) {
+  auto s = snap({rev("a", 1, Verdict::failed), rev("b", 2)}, "b");
+  s.failure = Finding{"progress_deadline", "x"};
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "no_healthy_revision");
+}
+
+TEST(Decide, PausedHolds) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.failure = Finding{"progress_deadline", "x"};
+  s.paused = true;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "paused");
+}
+
+TEST(Decide, DryRunStillDecidesButFlags) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.failure = Finding{"progress_deadline", "x"};
+  auto p = policy();
+  p.dry_run = true;
+  s.rollbacks_in_flight = 99;  // dry-run takes no slot
+  auto d = decide(s, p, T0);
+  EXPECT_EQ(d.action, Action::rollback);
+  EXPECT_TRUE(d.dry_run);
+}
+
+TEST(Decide, ConcurrencyLimitDefers) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.failure = Finding{"progress_deadline", "x"};
+  s.rollbacks_in_flight = 3;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "rollback_limit");
+  ASSERT_TRUE(d.recheck_at);
+  EXPECT_GT(*d.recheck_at, T0);
+  s.rollbacks_in_flight = 2;
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::rollback);
+}
+
+TEST(Decide, HoldSignalHolds) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.hold = Finding{"unschedulable", "pods unschedulable for 5m"};
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "unschedulable");
+}
+
+TEST(Decide, BaselineOnFirstSight) {
+  auto s = snap({rev("a", 1), rev("b", 2)}, "b");
+  s.rollout_complete = true;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::mark_healthy);
+  EXPECT_EQ(d.reason, "baseline");
+}
+
+TEST(Decide, BakeTimeBoundaries) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.rollout_complete = true;
+  s.complete_since = T0;
+  auto p = policy();  // 300 s
+  auto d = decide(s, p, T0 + 299s);
+  EXPECT_EQ(d.action, Action::none);
+  EXPECT_EQ(d.reason, "baking");
+  ASSERT_TRUE(d.recheck_at);
+  EXPECT_EQ(*d.recheck_at, T0 + 300s);
+  EXPECT_EQ(decide(s, p, T0 + 300s).action, Action::mark_healthy);
+  // A failure during the bake wins over completion.
+  s.failure = Finding{"pod_signal:crash_loop", "x"};
+  EXPECT_EQ(decide(s, p, T0 + 299s).action, Action::rollback);
+}
+
+TEST(Decide, HealthyCurrentIsLeftAlone) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2, Verdict::healthy)}, "b");
+  s.failure = Finding{"pod_signal:crash_loop", "x"};
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
+}
+
+TEST(Decide, KnownBadTemplateHoldsByDefault) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::succeeded, "a");
+  auto s = snap({rev("a", 2, Verdict::healthy), b}, "b");
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "known_bad_template");
+}
+
+TEST(Decide, KnownBadTemplateRollbackIsRateLimited) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::succeeded, "a", T0 - 10min);
+  auto s = snap({rev("a", 2, Verdict::healthy), b}, "b");
+  auto p = policy();
+  p.on_known_bad = cg::config::KnownBadAction::rollback;
+  p.known_bad_min_interval = 1h;
+  auto d = decide(s, p, T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "known_bad_rate_limited");
+  EXPECT_EQ(*d.recheck_at, T0 + 50min);
+  d = decide(s, p, T0 + 50min);
+  EXPECT_EQ(d.action, Action::rollback);
+  EXPECT_EQ(d.target->hash, "a");
+}
+
+TEST(Decide, StartedRecordOnCurrentResumesPatch) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::started, "a");
+  auto s = snap({rev("a", 2, Verdict::healthy), b}, "b");
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::resume_rollback);
+  EXPECT_EQ(d.target->hash, "a");
+  EXPECT_EQ(d.record_owner->hash, "b");
+}
+
+TEST(Decide, StartedRecordAlreadyOnTargetConfirms) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::started, "a");
+  auto s = snap({rev("a", 4, Verdict::healthy), b}, "a");
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::confirm_patched);
+}
+
+TEST(Decide, StartedRecordWithMissingTargetHolds) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::started, "gone");
+  auto s = snap({b}, "b");
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "target_missing");
+}
+
+TEST(Decide, WaitingRecordOutcomes) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::waiting, "a");
+  auto s = snap({rev("a", 4, Verdict::healthy), b}, "a");
+  s.next_check = T0 + 7s;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::none);
+  EXPECT_EQ(d.reason, "rollback_waiting");
+  EXPECT_EQ(*d.recheck_at, T0 + 7s);
+  s.rollout_complete = true;
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::rollback_succeeded);
+  s.failure = Finding{"progress_deadline", "x"};  // failure beats completion
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::rollback_failed);
+}
+
+TEST(Decide, SomeoneDeploysDuringRollback) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::waiting, "a");
+  auto s = snap({rev("a", 4, Verdict::healthy), b, rev("c", 5)}, "c");
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::supersede);
+  b.rollback->state = RollbackState::started;
+  s = snap({rev("a", 4, Verdict::healthy), b, rev("c", 5)}, "c");
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::supersede);
+}
+
+TEST(Decide, NeverASecondRollbackAfterFailedOne) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::failed, "a");
+  auto s = snap({rev("a", 4, Verdict::healthy), b}, "a");
+  s.failure = Finding{"progress_deadline", "x"};
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::none);
+  EXPECT_EQ(d.reason, "held_after_failed_rollback");
+  // A new revision lifts the hold and is judged normally.
+  s = snap({rev("a", 4, Verdict::healthy), b, rev("c", 5)}, "c");
+  s.failure = Finding{"progress_deadline", "x"};
+  d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::rollback);
+  EXPECT_EQ(d.target->hash, "a");
+}
+
+TEST(Decide, NewestInFlightRecordWins) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::waiting, "a", T0 - 100s);
+  auto c = with_record(rev("c", 5, Verdict::failed), RollbackState::started, "a", T0 - 5s);
+  auto s = snap({rev("a", 2, Verdict::healthy), b, c}, "c");
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::resume_rollback);
+  EXPECT_EQ(d.record_owner->hash, "c");
+}
+
+TEST(RollbackTarget, SkipsFailedAndExcluded) {
+  std::vector<Revision> revs{rev("a", 1, Verdict::healthy), rev("b", 2, Verdict::failed), rev("c", 3, Verdict::healthy)};
+  EXPECT_EQ(rollback_target(revs, "c")->hash, "a");
+  EXPECT_EQ(rollback_target(revs, "x")->hash, "c");
+  EXPECT_FALSE(rollback_target({}, "x"));
+}
