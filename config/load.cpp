@@ -1,0 +1,520 @@
+// TOML -> Config. Reads with toml++ (its source regions give line:column), then validates every key it knows
+// and reports every key it does not, collecting all problems instead of stopping at the first one.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include <toml++/toml.h>
+
+#include "config/config.hpp"
+#include "config/duration.hpp"
+
+namespace canary_guard::config {
+namespace {
+
+struct SectionSchema {
+  std::string_view name;
+  std::vector<std::string_view> keys;
+};
+
+// Every key the file may contain. Used for unknown-key errors and their "did you mean" hints.
+const std::vector<SectionSchema> kSchema{
+    {"kubernetes", {"kubeconfig", "context"}},
+    {"selection", {"namespaces", "exclude_namespaces", "label_selector", "mode", "kinds"}},
+    {"guard",
+     {"dry_run", "bake_time", "daemonset_progress_deadline", "max_concurrent_rollbacks", "on_known_bad",
+      "known_bad_min_interval", "event_component"}},
+    {"pods",
+     {"crashloop_restarts", "image_pull_grace", "config_error_grace", "oom_kills", "schedule_grace",
+      "unschedulable_is_failure", "ready_grace"}},
+    {"server", {"listen"}},
+    {"log", {"level", "format"}},
+};
+
+// Quotes a value from the file for a message, shortened so one absurd value cannot flood the terminal.
+std::string in_quotes(std::string_view s) {
+  constexpr std::size_t kMax = 80;
+  const bool cut = s.size() > kMax;
+  if (cut) s = s.substr(0, kMax);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += '?';
+      continue;
+    }
+    out += c;
+  }
+  return out + (cut ? "...\"" : "\"");
+}
+
+std::string normalized(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c == '-') c = '_';
+  }
+  return out;
+}
+
+// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent transpositions
+// ("gaurd" is one edit from "guard").
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+// The closest candidate, if it is plausibly what was meant: within a small edit distance (case and '-' vs
+// '_' do not count), or a prefix either way ("warning" -> "warn").
+std::optional<std::string_view> closest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  const std::string w = normalized(word);
+  if (w.empty()) return std::nullopt;
+  std::optional<std::string_view> best;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (std::string_view c : candidates) {
+    const std::string n = normalized(c);
+    std::size_t d = edit_distance(w, n);
+    if (w.size() >= 3 && n.size() >= 3 && (n.starts_with(w) || w.starts_with(n))) d = std::min<std::size_t>(d, 1);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  const std::size_t limit = std::min<std::size_t>(3, w.size() / 4 + 1);
+  if (best && best_d <= limit) return best;
+  return std::nullopt;
+}
+
+std::string_view type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+std::string found(const toml::node& n) {
+  std::string out = "found ";
+  out += type_name(n.type());
+  if (const auto* s = n.as_string()) out += " " + in_quotes(s->get());
+  else if (const auto* i = n.as_integer()) out += " " + std::to_string(i->get());
+  else if (const auto* b = n.as_boolean()) out += b->get() ? " true" : " false";
+  return out;
+}
+
+// Walks the parsed document section by section. Holds the diagnostics found so far.
+class Loader {
+ public:
+  Loader(std::string_view text, std::string_view file) : file_(file) {
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const std::size_t nl = text.find('\n', start);
+      lines_.push_back(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+      if (nl == std::string_view::npos) break;
+      start = nl + 1;
+    }
+  }
+
+  LoadResult run(std::string_view text) {
+    toml::table root;
+    try {
+      root = toml::parse(text, std::string_view(file_));
+    } catch (const toml::parse_error& e) {
+      add(e.source().begin, std::string(e.description()));
+      return unexpected(std::move(diags_));
+    } catch (const std::exception& e) {
+      diags_.push_back({file_, 0, 0, std::string("cannot parse: ") + e.what()});
+      return unexpected(std::move(diags_));
+    }
+    Config c;
+    c.source_file = file_;
+    check_top_level(root);
+    if (const auto* t = section(root, "kubernetes")) kubernetes(*t, c.kubernetes);
+    const toml::table* sel = section(root, "selection");
+    if (sel) selection(*sel, c.selection);
+    if (const auto* t = section(root, "guard")) guard(*t, c);
+    if (const auto* t = section(root, "pods")) pods(*t, c.defaults.pods);
+    if (const auto* t = section(root, "server")) server(*t, c.server);
+    if (const auto* t = section(root, "log")) log(*t, c.log);
+    c.defaults.enabled = c.selection.mode == SelectionMode::opt_out;
+    if (!diags_.empty()) {
+      std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+      });
+      return unexpected(std::move(diags_));
+    }
+    return c;
+  }
+
+ private:
+  void add(const toml::source_position& p, std::string msg) {
+    // One diagnostic per output line, whatever the file contained.
+    for (char& c : msg)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    diags_.push_back({file_, static_cast<int>(p.line), static_cast<int>(p.column), std::move(msg)});
+  }
+  void add(const toml::node& n, std::string msg) { add(n.source().begin, std::move(msg)); }
+
+  // Column of byte `offset` inside a string value, when the value is written literally on one line (no
+  // escapes); otherwise the column of the string itself.
+  toml::source_position position_in(const toml::node& n, std::string_view value, std::size_t offset) const {
+    toml::source_position p = n.source().begin;
+    if (p.line == 0 || p.line > lines_.size() || p.column == 0) return p;
+    const std::string_view line = lines_[p.line - 1];
+    const std::size_t col = p.column - 1;
+    if (col >= line.size() || (line[col] != '"' && line[col] != '\'')) return p;
+    const char q = line[col];
+    if (line.substr(col + 1, value.size()) != value || line.size() <= col + 1 + value.size() ||
+        line[col + 1 + value.size()] != q)
+      return p;
+    p.column = static_cast<toml::source_index>(p.column + 1 + offset);
+    return p;
+  }
+
+  void check_top_level(const toml::table& root) {
+    const std::vector<std::string_view> names = {"kubernetes", "selection", "guard", "pods", "server", "log"};
+    for (auto&& [k, v] : root) {
+      if (std::find(names.begin(), names.end(), k.str()) != names.end()) continue;
+      std::string msg = "unknown key " + in_quotes(k.str());
+      if (auto home = section_of(k.str())) msg += "; it belongs in [" + std::string(*home) + "]";
+      else if (auto s = closest(k.str(), names)) msg += "; did you mean [" + std::string(*s) + "]?";
+      else msg += " (sections are [kubernetes], [selection], [guard], [pods], [server], [log])";
+      add(k.source().begin, std::move(msg));
+      (void)v;
+    }
+  }
+
+  static std::optional<std::string_view> section_of(std::string_view key) {
+    for (const auto& s : kSchema)
+      if (std::find(s.keys.begin(), s.keys.end(), key) != s.keys.end()) return s.name;
+    return std::nullopt;
+  }
+
+  // The section's table after checking its keys, or nullptr when absent or not a table.
+  const toml::table* section(const toml::table& root, std::string_view name) {
+    const toml::node* n = root.get(name);
+    if (!n) return nullptr;
+    const toml::table* t = n->as_table();
+    if (!t) {
+      add(*n, std::string(name) + ": expected a table ([" + std::string(name) + "]), " + found(*n));
+      return nullptr;
+    }
+    const SectionSchema* schema = nullptr;
+    for (const auto& s : kSchema)
+      if (s.name == name) schema = &s;
+    for (auto&& [k, v] : *t) {
+      if (std::find(schema->keys.begin(), schema->keys.end(), k.str()) != schema->keys.end()) continue;
+      std::string msg = "unknown key " + in_quotes(k.str()) + " in [" + std::string(name) + "]";
+      if (auto s = closest(k.str(), schema->keys)) msg += "; did you mean " + in_quotes(*s) + "?";
+      else if (auto home = section_of(k.str())) msg += "; it belongs in [" + std::string(*home) + "]";
+      add(k.source().begin, std::move(msg));
+      (void)v;
+    }
+    section_ = name;
+    return t;
+  }
+
+  std::string path(std::string_view key) const { return std::string(section_) + "." + std::string(key); }
+
+  const toml::node* typed(const toml::table& t, std::string_view key, toml::node_type want, std::string_view what) {
+    const toml::node* n = t.get(key);
+    if (!n) return nullptr;
+    if (n->type() != want) {
+      add(*n, path(key) + ": expected " + std::string(what) + ", " + found(*n));
+      return nullptr;
+    }
+    return n;
+  }
+
+  void read_bool(const toml::table& t, std::string_view key, bool& out) {
+    if (const auto* n = typed(t, key, toml::node_type::boolean, "true or false")) out = n->as_boolean()->get();
+  }
+
+  const toml::value<std::string>* read_string(const toml::table& t, std::string_view key, std::string& out) {
+    const auto* n = typed(t, key, toml::node_type::string, "a string");
+    if (!n) return nullptr;
+    out = n->as_string()->get();
+    return n->as_string();
+  }
+
+  template <class Int>
+  void read_int(const toml::table& t, std::string_view key, std::int64_t min, Int& out) {
+    const auto* n = typed(t, key, toml::node_type::integer, "an integer");
+    if (!n) return;
+    const std::int64_t v = n->as_integer()->get();
+    const std::int64_t max = std::numeric_limits<std::int32_t>::max();
+    if (v < min) add(*n, path(key) + ": must be at least " + std::to_string(min) + ", found " + std::to_string(v));
+    else if (v > max) add(*n, path(key) + ": must be at most " + std::to_string(max) + ", found " + std::to_string(v));
+    else out = static_cast<Int>(v);
+  }
+
+  void read_duration(const toml::table& t, std::string_view key, bool allow_zero, std::chrono::seconds& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    const auto* s = n->as_string();
+    if (!s) {
+      std::string msg = path(key) + ": expected a duration string such as \"5m\", " + found(*n);
+      if (const auto* i = n->as_integer()) msg += " (durations need a unit, e.g. \"" + std::to_string(i->get()) + "s\")";
+      add(*n, std::move(msg));
+      return;
+    }
+    const std::string& text = s->get();
+    auto d = parse_duration(text);
+    if (!d) {
+      add(*n, path(key) + ": invalid duration " + in_quotes(text) + ": " + d.error());
+      return;
+    }
+    if (auto problem = duration_limit_problem(*d, allow_zero)) {
+      add(*n, path(key) + ": " + in_quotes(text) + " " + *problem);
+      return;
+    }
+    out = std::chrono::duration_cast<std::chrono::seconds>(*d);
+  }
+
+  template <class E>
+  void read_choice(const toml::table& t, std::string_view key, std::initializer_list<std::pair<std::string_view, E>> choices,
+                   E& out) {
+    std::string text;
+    const auto* n = read_string(t, key, text);
+    if (!n) return;
+    std::string names;
+    for (const auto& [name, value] : choices) {
+      if (name == text) {
+        out = value;
+        return;
+      }
+      names += (names.empty() ? "" : ", ") + in_quotes(name);
+    }
+    std::string msg = path(key) + ": invalid value " + in_quotes(text) + " (one of " + names + ")";
+    std::vector<std::string_view> list;
+    for (const auto& c : choices) list.push_back(c.first);
+    if (auto c = closest(text, list)) msg += "; did you mean " + in_quotes(*c) + "?";
+    add(*n, std::move(msg));
+  }
+
+  // An array of strings; `check` returns a problem for an element or nullopt. `out` is replaced only when
+  // every element is valid; `valid` (if given) receives each valid element's node. Returns whether the key
+  // was written.
+  bool read_string_array(const toml::table& t, std::string_view key, std::vector<std::string>& out,
+                         const std::function<std::optional<std::string>(const std::string&)>& check,
+                         std::vector<const toml::value<std::string>*>* valid = nullptr) {
+    const auto* n = typed(t, key, toml::node_type::array, "an array of strings");
+    if (!n) return t.contains(key);
+    std::vector<std::string> values;
+    bool ok = true;
+    for (const toml::node& e : *n->as_array()) {
+      const auto* s = e.as_string();
+      if (!s) {
+        add(e, path(key) + ": expected a string, " + found(e));
+        ok = false;
+        continue;
+      }
+      if (auto problem = check(s->get())) {
+        add(e, path(key) + ": " + in_quotes(s->get()) + " " + *problem);
+        ok = false;
+        continue;
+      }
+      values.push_back(s->get());
+      if (valid) valid->push_back(s);
+    }
+    if (ok) out = std::move(values);
+    return true;
+  }
+
+  void kubernetes(const toml::table& t, KubernetesSection& k) {
+    read_string(t, "kubeconfig", k.kubeconfig);
+    read_string(t, "context", k.context);
+  }
+
+  void selection(const toml::table& t, Selection& s) {
+    const auto namespace_check = [](const std::string& v) -> std::optional<std::string> {
+      if (is_dns1123_label(v)) return std::nullopt;
+      return std::string("is not a valid namespace name (lowercase letters, digits and '-', at most 63)");
+    };
+    std::vector<const toml::value<std::string>*> listed;
+    read_string_array(t, "namespaces", s.namespaces, namespace_check, &listed);
+    const bool exclude_written = read_string_array(t, "exclude_namespaces", s.exclude_namespaces, namespace_check);
+    // Listing a namespace and excluding it is contradictory; exclusion would win silently.
+    for (const auto* n : listed) {
+      const std::string& ns = n->get();
+      if (std::find(s.exclude_namespaces.begin(), s.exclude_namespaces.end(), ns) == s.exclude_namespaces.end())
+        continue;
+      add(*n, path("namespaces") + ": " + in_quotes(ns) + " is also in selection.exclude_namespaces" +
+                  (exclude_written ? "" : " (by default; set exclude_namespaces to guard it)"));
+    }
+
+    if (const auto* n = read_string(t, "label_selector", s.label_selector_text)) {
+      auto sel = LabelSelector::parse(s.label_selector_text);
+      if (sel) s.label_selector = std::move(*sel);
+      else add(position_in(*n, s.label_selector_text, sel.error().offset),
+               path("label_selector") + ": " + sel.error().message);
+    }
+    read_choice<SelectionMode>(t, "mode", {{"opt-out", SelectionMode::opt_out}, {"opt-in", SelectionMode::opt_in}}, s.mode);
+
+    const auto kind_check = [](const std::string& v) -> std::optional<std::string> {
+      if (v == "Deployment" || v == "DaemonSet") return std::nullopt;
+      std::string msg = "is not a supported kind (\"Deployment\" or \"DaemonSet\")";
+      if (auto c = closest(v, {"Deployment", "DaemonSet"})) msg += "; did you mean " + in_quotes(*c) + "?";
+      return msg;
+    };
+    if (const toml::node* n = t.get("kinds"); n && n->as_array() && n->as_array()->empty())
+      add(*n, path("kinds") + ": empty list would guard nothing");
+    else read_string_array(t, "kinds", s.kinds, kind_check);
+  }
+
+  void guard(const toml::table& t, Config& c) {
+    Policy& p = c.defaults;
+    read_bool(t, "dry_run", p.dry_run);
+    read_duration(t, "bake_time", false, p.bake_time);
+    read_duration(t, "daemonset_progress_deadline", false, p.daemonset_progress_deadline);
+    read_int(t, "max_concurrent_rollbacks", 1, c.max_concurrent_rollbacks);
+    read_choice<KnownBadAction>(t, "on_known_bad",
+                                {{"hold", KnownBadAction::hold}, {"rollback", KnownBadAction::rollback}},
+                                p.on_known_bad);
+    read_duration(t, "known_bad_min_interval", false, p.known_bad_min_interval);
+    std::string component = c.event_component;
+    if (const auto* n = read_string(t, "event_component", component)) {
+      if (component.empty() || component.size() > 128 ||
+          std::any_of(component.begin(), component.end(), [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; }))
+        add(*n, path("event_component") + ": must be 1 to 128 characters without spaces, " + found(*n));
+      else c.event_component = component;
+    }
+  }
+
+  void pods(const toml::table& t, PodPolicy& p) {
+    read_int(t, "crashloop_restarts", 1, p.crashloop_restarts);
+    read_duration(t, "image_pull_grace", false, p.image_pull_grace);
+    read_duration(t, "config_error_grace", false, p.config_error_grace);
+    read_int(t, "oom_kills", 1, p.oom_kills);
+    read_duration(t, "schedule_grace", false, p.schedule_grace);
+    read_bool(t, "unschedulable_is_failure", p.unschedulable_is_failure);
+    read_duration(t, "ready_grace", true, p.ready_grace);  // 0 = half the progress deadline
+  }
+
+  void server(const toml::table& t, ServerSection& s) {
+    std::string text;
+    const auto* n = read_string(t, "listen", text);
+    if (!n) return;
+    auto l = parse_listen(text);
+    if (!l) {
+      add(*n, path("listen") + ": invalid address " + in_quotes(text) + ": " + l.error());
+      return;
+    }
+    s.listen = text;
+    s.host = l->host;
+    s.port = l->port;
+  }
+
+  void log(const toml::table& t, LogSection& l) {
+    read_choice<LogLevel>(t, "level",
+                          {{"trace", LogLevel::trace}, {"debug", LogLevel::debug}, {"info", LogLevel::info},
+                           {"warn", LogLevel::warn}, {"error", LogLevel::error}},
+                          l.level);
+    read_choice<LogFormat>(t, "format", {{"text", LogFormat::text}, {"json", LogFormat::json}}, l.format);
+  }
+
+  std::string file_;
+  std::vector<std::string_view> lines_;
+  std::vector<Diagnostic> diags_;
+  std::string_view section_;
+};
+
+}  // namespace
+
+Expected<ListenAddress, std::string> parse_listen(std::string_view s) {
+  ListenAddress out;
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    const std::size_t close = s.find(']');
+    if (close == std::string_view::npos) return unexpected(std::string("missing \"]\" after IPv6 address"));
+    out.host = std::string(s.substr(1, close - 1));
+    in6_addr a6{};
+    if (inet_pton(AF_INET6, out.host.c_str(), &a6) != 1)
+      return unexpected("invalid IPv6 address " + in_quotes(out.host));
+    if (close + 1 >= s.size() || s[close + 1] != ':')
+      return unexpected(std::string("expected \":port\" after \"]\" (e.g. \"[::1]:9464\")"));
+    port = s.substr(close + 2);
+  } else {
+    const std::size_t colon = s.rfind(':');
+    if (colon == std::string_view::npos) return unexpected(std::string("expected host:port (e.g. \"127.0.0.1:9464\")"));
+    out.host = std::string(s.substr(0, colon));
+    port = s.substr(colon + 1);
+    if (out.host.empty()) return unexpected(std::string("missing host (use \"0.0.0.0\" or \"[::]\" for all interfaces)"));
+    if (out.host.find(':') != std::string::npos)
+      return unexpected(std::string("an IPv6 address needs brackets (e.g. \"[::1]:9464\")"));
+    const bool numeric = std::all_of(out.host.begin(), out.host.end(), [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)); });
+    if (numeric) {
+      in_addr a4{};
+      if (inet_pton(AF_INET, out.host.c_str(), &a4) != 1) return unexpected("invalid IPv4 address " + in_quotes(out.host));
+    } else {
+      std::string lower = out.host;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      bool ok = lower.size() <= 253;
+      std::size_t start = 0;
+      while (ok) {
+        const std::size_t dot = lower.find('.', start);
+        ok = is_dns1123_label(std::string_view(lower).substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+      }
+      if (!ok) return unexpected("invalid host name " + in_quotes(out.host));
+    }
+  }
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    return unexpected("invalid port " + in_quotes(port) + " (0-65535)");
+  const int p = std::stoi(std::string(port));
+  if (p > 65535) return unexpected("port " + std::string(port) + " out of range (0-65535)");
+  out.port = static_cast<std::uint16_t>(p);
+  return out;
+}
+
+LoadResult load_string(std::string_view toml, std::string_view file_name) {
+  if (toml.size() > kMaxConfigBytes)
+    return unexpected(std::vector<Diagnostic>{{std::string(file_name), 0, 0, "file is larger than 1 MiB"}});
+  return Loader(toml, file_name).run(toml);
+}
+
+LoadResult load_file(const std::string& path) {
+  auto fail = [&](std::string msg) { return unexpected(std::vector<Diagnostic>{{path, 0, 0, std::move(msg)}}); };
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec) return fail("cannot read: " + ec.message());
+  if (!std::filesystem::is_regular_file(st)) return fail("cannot read: not a regular file");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return fail("cannot read: " + ec.message());
+  if (size > kMaxConfigBytes) return fail("file is larger than 1 MiB");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot open for reading");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return fail("read error");
+  return load_string(buf.str(), path);
+}
+
+}  // namespace canary_guard::config

@@ -1,0 +1,50 @@
+#pragma once
+// canary-guard's own metrics (spec/probes.md §5): one Registry, the families the guard updates, and helpers that
+// keep label sets closed. Owned by the daemon wiring (main); the HTTP server serialises the registry on /metrics.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace canary_guard::app {
+
+class Metrics {
+ public:
+  explicit Metrics(std::string_view version);
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
+
+  // outcome: completed | rolled_back | held | superseded
+  void rollout_finished(const std::string& ns, const std::string& workload, std::string_view kind, std::string_view outcome);
+  // reason: metric_probe | alert | pod_signal | progress_deadline
+  void rollback(const std::string& ns, const std::string& workload, std::string_view kind, std::string_view reason);
+  void rollout_active(const std::string& ns, const std::string& workload, std::string_view kind, bool active,
+                      double start_unix_seconds);
+  void pod_signal(const std::string& ns, const std::string& workload, std::string_view reason);
+  void kube_request(std::string_view verb, std::string_view resource, int code);
+  void decision(std::string_view action);
+  // Drops a workload's series when it is deleted or no longer guarded (R5.2).
+  void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind);
+
+  // Closed label values; anything else becomes "other" (R5.1).
+  static std::string_view rollback_reason_label(std::string_view decision_reason);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Counter>& rollouts_;
+  prometheus::Family<prometheus::Counter>& rollbacks_;
+  prometheus::Family<prometheus::Gauge>& active_;
+  prometheus::Family<prometheus::Gauge>& start_ts_;
+  prometheus::Family<prometheus::Counter>& pod_signals_;
+  prometheus::Family<prometheus::Counter>& kube_requests_;
+  prometheus::Family<prometheus::Counter>& decisions_;
+};
+
+}  // namespace canary_guard::app

@@ -1,0 +1,112 @@
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include "daemon/app/run.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <iostream>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include "cg_version.hpp"
+#include "config/config.hpp"
+#include "daemon/app/http_server.hpp"
+#include "daemon/app/metrics.hpp"
+#include "daemon/app/wiring.hpp"
+#include "daemon/guard/controller.hpp"
+#include "daemon/kube/client.hpp"
+
+namespace canary_guard::app {
+
+namespace asio = boost::asio;
+
+int run_guard(const RunOptions& opts) {
+  auto loaded = config::load_file(opts.config_path);
+  if (!loaded) {
+    for (const auto& d : loaded.error()) std::cerr << config::format(d) << '\n';
+    return 2;
+  }
+  config::Config cfg = std::move(*loaded);
+  if (opts.dry_run) cfg.defaults.dry_run = true;
+  if (opts.log_format == "json") cfg.log.format = config::LogFormat::json;
+  else if (opts.log_format == "text") cfg.log.format = config::LogFormat::text;
+  else if (!opts.log_format.empty()) {
+    std::cerr << "error: --log-format must be text or json\n";
+    return 2;
+  }
+  if (!opts.listen.empty()) cfg.server.listen = opts.listen;
+  setup_logging(cfg.log.level, cfg.log.format);
+
+  auto creds = resolve_credentials(opts.kubeconfig, cfg.kubernetes.kubeconfig, cfg.kubernetes.context);
+  if (!creds) {
+    std::cerr << "error: " << creds.error() << '\n';
+    return 2;
+  }
+  asio::io_context ioc(1);
+  SystemClock clock;
+  Metrics metrics(kVersion);
+  auto client = kube::Client::make(ioc, *creds);
+  if (!client) {
+    std::cerr << "error: " << client.error() << '\n';
+    return 2;
+  }
+  (*client)->set_request_hook(
+      [&metrics](std::string_view verb, std::string_view resource, int code) { metrics.kube_request(verb, resource, code); });
+
+  char host[256] = "canary-guard";
+  gethostname(host, sizeof host - 1);
+  guard::Controller controller(ioc, **client, cfg, clock, &metrics, host);
+  HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.synced(); });
+  if (auto l = http.listen(cfg.server.listen); !l) {
+    std::cerr << "error: " << l.error() << '\n';
+    return 2;
+  }
+  spdlog::info("component=main event=start version={} credentials=\"{}\" listen={} dry_run={}", kVersion,
+               creds->source, cfg.server.listen, cfg.defaults.dry_run);
+
+  auto log_crash = [](const char* what) {
+    return [what](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("component=main task={} event=crashed error=\"{}\"", what, ex.what());
+      }
+    };
+  };
+  asio::co_spawn(ioc, http.run(), log_crash("http"));
+  asio::co_spawn(ioc, controller.run(), log_crash("controller"));
+
+  // Tell systemd we are ready once the caches are synced.
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(ioc);
+        while (!controller.synced()) {
+          t.expires_after(std::chrono::milliseconds(100));
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        sd_notify(0, "READY=1\nSTATUS=caches synced; guarding");
+      },
+      log_crash("notify"));
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("component=main event=stop signal={}", sig);
+    sd_notify(0, "STOPPING=1");
+    controller.stop();
+    http.stop();
+    ioc.stop();
+  });
+  ioc.run();
+  return 0;
+}
+
+}  // namespace canary_guard::app

@@ -1,0 +1,188 @@
+#include "daemon/app/status.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/guard/decide.hpp"
+#include "daemon/guard/records.hpp"
+#include "daemon/kube/projection.hpp"
+#include "daemon/kube/resources.hpp"
+#include "probes/rollout_status.hpp"
+
+namespace canary_guard::app {
+
+namespace {
+
+using kube::Result;
+
+template <class View>
+boost::asio::awaitable<Result<std::vector<View>>> list_views(kube::Client& c, std::string path) {
+  auto all = co_await c.list_all(std::move(path), {});
+  if (!all) co_return unexpected(all.error());
+  std::vector<View> out;
+  if (auto it = all->find("items"); it != all->end() && it->is_array()) {
+    for (const auto& item : *it) {
+      auto v = kube::Projector<View>::project(item);
+      if (v) out.push_back(std::move(*v));  // an object we cannot read is left out, never a crash
+    }
+  }
+  co_return out;
+}
+
+template <class View>
+guard::Revision to_revision(const View& v, const std::string& hash, std::int64_t number) {
+  guard::Revision r;
+  r.name = v.meta.name;
+  r.hash = hash;
+  r.number = number;
+  if (auto* t = probes::find_value(v.meta.annotations, guard::kVerdictAnnotation)) r.verdict = guard::parse_verdict(*t, hash);
+  if (auto* t = probes::find_value(v.meta.annotations, guard::kRollbackAnnotation)) r.rollback = guard::parse_rollback(*t, hash);
+  return r;
+}
+
+void fill_guard_columns(StatusRow& row, const std::vector<guard::Revision>& revs) {
+  row.verdict = "pending";
+  row.rollback = "-";
+  for (const auto& r : revs) {
+    if (r.hash == row.hash && r.verdict) row.verdict = std::string(guard::to_string(r.verdict->verdict));
+    if (r.rollback && (r.rollback->state == guard::RollbackState::started ||
+                       r.rollback->state == guard::RollbackState::waiting || r.rollback->to == row.hash))
+      row.rollback = std::string(guard::to_string(r.rollback->state)) + " " + std::to_string(r.number) + "->" +
+                     std::to_string(r.rollback->to_revision);
+  }
+  auto healthy = guard::rollback_target(revs, "");
+  row.last_healthy = healthy ? std::to_string(healthy->number) + " (" + healthy->name + ")" : "-";
+}
+
+std::string trim_nl(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Client& c, std::string ns) {
+  auto deps = co_await list_views<probes::DeploymentView>(c, kube::paths::deployments(ns));
+  if (!deps) co_return unexpected(deps.error());
+  auto rss = co_await list_views<probes::ReplicaSetView>(c, kube::paths::replicasets(ns));
+  if (!rss) co_return unexpected(rss.error());
+  auto dss = co_await list_views<probes::DaemonSetView>(c, kube::paths::daemonsets(ns));
+  if (!dss) co_return unexpected(dss.error());
+  auto crs = co_await list_views<probes::ControllerRevisionView>(c, kube::paths::controllerrevisions(ns));
+  if (!crs) co_return unexpected(crs.error());
+
+  std::multimap<std::string, const probes::ReplicaSetView*> rs_by_owner;
+  for (const auto& rs : *rss) rs_by_owner.emplace(rs.meta.controller_uid, &rs);
+  std::multimap<std::string, const probes::ControllerRevisionView*> cr_by_owner;
+  for (const auto& cr : *crs) cr_by_owner.emplace(cr.meta.controller_uid, &cr);
+
+  std::vector<StatusRow> rows;
+  for (const auto& d : *deps) {
+    StatusRow row;
+    row.kind = "Deployment";
+    row.ns = d.meta.ns;
+    row.name = d.meta.name;
+    std::int64_t rev = 0;
+    if (auto* v = probes::find_value(d.meta.annotations, "deployment.kubernetes.io/revision")) {
+      std::from_chars(v->data(), v->data() + v->size(), rev);
+    }
+    row.revision = rev;
+    std::vector<guard::Revision> revs;
+    auto [b, e] = rs_by_owner.equal_range(d.meta.uid);
+    for (auto it = b; it != e; ++it) {
+      const auto* rs = it->second;
+      revs.push_back(to_revision(*rs, rs->pod_template_hash, rs->revision));
+      if (rs->revision == rev) {
+        row.revision_object = rs->meta.name;
+        row.hash = rs->pod_template_hash;
+      }
+    }
+    row.desired = d.spec_replicas;
+    row.updated = d.updated_replicas;
+    row.ready = d.ready_replicas;
+    row.available = d.available_replicas;
+    auto st = probes::deployment_rollout_status(d);
+    row.message = trim_nl(st.message);
+    using S = probes::RolloutStatus::State;
+    if (d.paused) row.state = "paused";
+    else if (st.state == S::success) row.state = "complete";
+    else if (st.state == S::failed) row.state = "deadline exceeded";
+    else if (st.state == S::error) row.state = "error";
+    else row.state = "progressing";
+    fill_guard_columns(row, revs);
+    rows.push_back(std::move(row));
+  }
+  for (const auto& ds : *dss) {
+    StatusRow row;
+    row.kind = "DaemonSet";
+    row.ns = ds.meta.ns;
+    row.name = ds.meta.name;
+    std::vector<guard::Revision> revs;
+    const probes::ControllerRevisionView* cur = nullptr;
+    auto [b, e] = cr_by_owner.equal_range(ds.meta.uid);
+    for (auto it = b; it != e; ++it) {
+      revs.push_back(to_revision(*it->second, it->second->hash, it->second->revision));
+      if (!cur || it->second->revision > cur->revision) cur = it->second;
+    }
+    if (cur) {
+      row.revision = cur->revision;
+      row.revision_object = cur->meta.name;
+      row.hash = cur->hash;
+    }
+    row.desired = ds.desired_number_scheduled;
+    row.updated = ds.updated_number_scheduled;
+    row.ready = ds.number_ready;
+    row.available = ds.number_available;
+    auto st = probes::daemonset_rollout_status(ds);
+    row.message = trim_nl(st.message);
+    using S = probes::RolloutStatus::State;
+    if (ds.update_strategy == "OnDelete") row.state = "on-delete";
+    else if (st.state == S::success) row.state = "complete";
+    else row.state = "progressing";
+    fill_guard_columns(row, revs);
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const StatusRow& a, const StatusRow& b) {
+    return std::tie(a.ns, a.kind, a.name) < std::tie(b.ns, b.kind, b.name);
+  });
+  co_return rows;
+}
+
+void print_table(const std::vector<StatusRow>& rows, std::ostream& out) {
+  const std::vector<std::string> head = {"NAMESPACE", "KIND", "NAME", "REVISION", "REVISION-OBJECT", "HASH", "DESIRED",
+                                         "UPDATED", "READY", "AVAILABLE", "STATE", "VERDICT", "LAST-HEALTHY", "ROLLBACK"};
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back(head);
+  for (const auto& r : rows)
+    cells.push_back({r.ns, r.kind, r.name, std::to_string(r.revision), r.revision_object.empty() ? "-" : r.revision_object,
+                     r.hash.empty() ? "-" : r.hash, std::to_string(r.desired), std::to_string(r.updated),
+                     std::to_string(r.ready), std::to_string(r.available), r.state, r.verdict, r.last_healthy,
+                     r.rollback});
+  std::vector<std::size_t> width(head.size(), 0);
+  for (const auto& row : cells)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : cells) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      out << row[i];
+      if (i + 1 < row.size()) out << std::string(width[i] - row[i].size() + 3, ' ');
+    }
+    out << '\n';
+  }
+  if (rows.empty()) out << "No Deployments or DaemonSets found.\n";
+}
+
+void print_json(const std::vector<StatusRow>& rows, std::ostream& out) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : rows)
+    arr.push_back({{"kind", r.kind}, {"namespace", r.ns}, {"name", r.name}, {"revision", r.revision},
+                   {"revisionObject", r.revision_object}, {"hash", r.hash},
+                   {"replicas", {{"desired", r.desired}, {"updated", r.updated}, {"ready", r.ready}, {"available", r.available}}},
+                   {"state", r.state}, {"message", r.message}, {"verdict", r.verdict}, {"lastHealthy", r.last_healthy},
+                   {"rollback", r.rollback}});
+  out << nlohmann::json{{"items", arr}}.dump(2) << '\n';
+}
+
+}  // namespace canary_guard::app

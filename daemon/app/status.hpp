@@ -1,0 +1,39 @@
+#pragma once
+// `canary-guard status`: one row per Deployment and DaemonSet with its current revision, the revision's
+// pod-template-hash / ControllerRevision, replica counts, rollout state as `kubectl rollout status` sees it, the
+// guard's verdict and the last revision verified healthy.
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "daemon/kube/client.hpp"
+
+namespace canary_guard::app {
+
+struct StatusRow {
+  std::string kind;  // Deployment | DaemonSet
+  std::string ns;
+  std::string name;
+  std::int64_t revision = 0;
+  std::string revision_object;  // ReplicaSet or ControllerRevision name
+  std::string hash;
+  std::int32_t desired = 0, updated = 0, ready = 0, available = 0;
+  std::string state;  // complete | progressing | deadline exceeded | paused | on-delete
+  std::string message;  // kubectl rollout status text
+  std::string verdict;  // healthy | failed | pending
+  std::string last_healthy;  // "3 (web-6d8f7c9b5)" or "-"
+  std::string rollback;      // in-flight rollback state or "-"
+};
+
+// Lists from the API (namespace "" = all) and builds the rows, sorted by namespace, kind, name.
+boost::asio::awaitable<kube::Result<std::vector<StatusRow>>> collect_status(kube::Client& client, std::string ns);
+
+void print_table(const std::vector<StatusRow>& rows, std::ostream& out);
+void print_json(const std::vector<StatusRow>& rows, std::ostream& out);
+
+}  // namespace canary_guard::app

@@ -1,0 +1,98 @@
+// canary-guard: rolls bad releases of Kubernetes Deployments and DaemonSets back to the last revision it verified
+// healthy. This file only parses arguments and maps results to exit codes.
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cg_version.hpp"
+#include "config/check.hpp"
+#include "daemon/app/run.hpp"
+#include "daemon/app/status.hpp"
+#include "daemon/app/wiring.hpp"
+
+namespace cg = canary_guard;
+
+namespace {
+
+int status_command(const std::string& kubeconfig, const std::string& context, const std::string& ns,
+                   const std::string& output) {
+  auto creds = cg::app::resolve_credentials(kubeconfig, "", context);
+  if (!creds) {
+    std::cerr << "error: " << creds.error() << '\n';
+    return 2;
+  }
+  boost::asio::io_context ioc(1);
+  auto client = cg::kube::Client::make(ioc, *creds);
+  if (!client) {
+    std::cerr << "error: " << client.error() << '\n';
+    return 2;
+  }
+  int rc = 0;
+  // Boost 1.74's co_spawn completion needs a default-constructible result: print inside the coroutine instead.
+  auto task = [&]() -> boost::asio::awaitable<void> {
+    auto rows = co_await cg::app::collect_status(**client, ns);
+    if (!rows) {
+      std::cerr << "error: " << cg::kube::describe(rows.error()) << '\n';
+      rc = 1;
+      co_return;
+    }
+    if (output == "json") cg::app::print_json(*rows, std::cout);
+    else cg::app::print_table(*rows, std::cout);
+  };
+  boost::asio::co_spawn(ioc, task(), [&](std::exception_ptr e) {
+    if (e) {
+      std::cerr << "error: internal failure\n";
+      rc = 1;
+    }
+  });
+  ioc.run();
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"canary-guard: automatic rollback of bad Deployment and DaemonSet releases"};
+  app.set_version_flag("--version", std::string("canary-guard ") + cg::kVersion);
+  app.require_subcommand(1);
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  std::string check_path;
+  auto* check = app.add_subcommand("check-config", "Validate a configuration file; every problem with line:column");
+  check->add_option("file", check_path, "TOML configuration file")->required();
+
+  std::string kubeconfig, context, ns, output = "table";
+  auto* status = app.add_subcommand("status", "List Deployments and DaemonSets with revision, rollout state and verdict");
+  status->add_option("--kubeconfig", kubeconfig, "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)");
+  status->add_option("--context", context, "kubeconfig context (default: current-context)");
+  status->add_option("-n,--namespace", ns, "only this namespace (default: all)");
+  status->add_option("-o,--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
+
+  cg::app::RunOptions run_opts;
+  auto* run = app.add_subcommand("run", "Run the guard");
+  run->add_option("-c,--config", run_opts.config_path, "TOML configuration file")->required();
+  run->add_option("--kubeconfig", run_opts.kubeconfig, "kubeconfig file (overrides [kubernetes] kubeconfig)");
+  run->add_option("--log-format", run_opts.log_format, "text or json (overrides [log] format)");
+  run->add_option("--listen", run_opts.listen, "metrics/health address (overrides [server] listen)");
+  run->add_flag("--dry-run", run_opts.dry_run, "decide and tell, but patch nothing");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (*version) {
+    std::cout << "canary-guard " << cg::kVersion << '\n';
+    return 0;
+  }
+  if (*check) return cg::config::check_config_main(check_path, std::cout, std::cerr);
+  if (*status) return status_command(kubeconfig, context, ns, output);
+  if (*run) return cg::app::run_guard(run_opts);
+  return 2;
+}

@@ -1,0 +1,234 @@
+// The progress-deadline probe: controller condition, own timer, holds, stale status (spec/probes.md §4.3).
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "probes/rollout_probe.hpp"
+
+namespace canary_guard::probes {
+namespace {
+
+using namespace std::chrono_literals;
+const TimePoint kStart{std::chrono::seconds{1'700'000'000}};
+
+DeploymentView rolling() {
+  DeploymentView d;
+  d.meta.name = "checkout";
+  d.meta.generation = 2;
+  d.observed_generation = 2;
+  d.spec_replicas = 3;
+  d.replicas = 4;
+  d.updated_replicas = 1;
+  d.available_replicas = 3;
+  d.progress_deadline_seconds = 600;
+  return d;
+}
+
+void make_complete(DeploymentView& d) { d.replicas = d.updated_replicas = d.available_replicas = d.spec_replicas; }
+
+Condition cond(std::string type, std::string status, std::string reason, TimePoint t) {
+  return Condition{std::move(type), std::move(status), std::move(reason), t, t};
+}
+
+TEST(DeploymentProgress, StaleStatusIsInconclusiveEvenPastDeadline) {
+  auto d = rolling();
+  d.meta.generation = 3;
+  d.conditions = {cond("Progressing", "False", "ProgressDeadlineExceeded", kStart)};
+  auto r = evaluate_deployment_progress(d, kStart, kStart + 1h);
+  EXPECT_EQ(r.outcome, Outcome::inconclusive);
+  EXPECT_EQ(r.reason, "stale_status");
+  EXPECT_FALSE(r.hold);
+  EXPECT_FALSE(next_deadline(d, kStart));
+}
+
+TEST(DeploymentProgress, CompletePasses) {
+  auto d = rolling();
+  make_complete(d);
+  auto r = evaluate_deployment_progress(d, kStart, kStart + 1h);
+  EXPECT_EQ(r.outcome, Outcome::pass);
+  EXPECT_EQ(r.reason, "complete");
+  // A leftover deadline condition does not fail a complete Deployment.
+  d.conditions = {cond("Progressing", "False", "ProgressDeadlineExceeded", kStart)};
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 1h).outcome, Outcome::pass);
+  // Old replicas still running: not complete.
+  d.replicas = 4;
+  EXPECT_NE(evaluate_deployment_progress(d, kStart, kStart + 1s).outcome, Outcome::pass);
+}
+
+TEST(DeploymentProgress, ControllerDeadlineFails) {
+  auto d = rolling();
+  d.conditions = {cond("Progressing", "False", "ProgressDeadlineExceeded", kStart + 10s)};
+  auto r = evaluate_deployment_progress(d, kStart, kStart + 11s);
+  EXPECT_EQ(r.outcome, Outcome::fail);
+  EXPECT_EQ(r.reason, "progress_deadline");
+  // Needs status False (unlike kubectl, which ignores it).
+  d.conditions = {cond("Progressing", "Unknown", "ProgressDeadlineExceeded", kStart + 10s)};
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 11s).outcome, Outcome::inconclusive);
+}
+
+TEST(DeploymentProgress, StaleControllerDeadlineAfterUndoIsIgnored) {
+  const TimePoint patch = kStart + 5s;
+  auto d = rolling();
+  d.conditions = {cond("Progressing", "False", "ProgressDeadlineExceeded", patch - 1ms)};
+  auto r = evaluate_deployment_progress(d, patch, patch + 1s, patch);
+  EXPECT_EQ(r.outcome, Outcome::inconclusive);
+  EXPECT_EQ(r.reason, "progressing");
+  d.conditions = {cond("Progressing", "False", "ProgressDeadlineExceeded", patch)};
+  EXPECT_EQ(evaluate_deployment_progress(d, patch, patch + 1s, patch).outcome, Outcome::fail);
+}
+
+TEST(DeploymentProgress, OwnTimerExactBoundary) {
+  auto d = rolling();  // deadline 600 s, no condition at all (controller late)
+  ASSERT_EQ(next_deadline(d, kStart), kStart + 600s);
+  auto before = evaluate_deployment_progress(d, kStart, kStart + 600s - 1ms);
+  EXPECT_EQ(before.outcome, Outcome::inconclusive);
+  EXPECT_EQ(before.reason, "progressing");
+  auto at = evaluate_deployment_progress(d, kStart, kStart + 600s);
+  EXPECT_EQ(at.outcome, Outcome::fail);
+  EXPECT_EQ(at.reason, "progress_deadline");
+}
+
+TEST(DeploymentProgress, OwnTimerCountsFromLastProgress) {
+  auto d = rolling();
+  d.conditions = {cond("Progressing", "True", "ReplicaSetUpdated", kStart + 500s)};
+  EXPECT_EQ(next_deadline(d, kStart), kStart + 1100s);
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 1099s).outcome, Outcome::inconclusive);
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 1100s).outcome, Outcome::fail);
+  // A Progressing=True from before the revision start does not move the anchor back.
+  d.conditions = {cond("Progressing", "True", "NewReplicaSetAvailable", kStart - 1h)};
+  EXPECT_EQ(next_deadline(d, kStart), kStart + 600s);
+}
+
+TEST(DeploymentProgress, NoDeadlineNoTimer) {
+  for (std::optional<std::int32_t> pds :
+       {std::optional<std::int32_t>{}, std::optional<std::int32_t>{std::numeric_limits<std::int32_t>::max()},
+        std::optional<std::int32_t>{0}}) {
+    auto d = rolling();
+    d.progress_deadline_seconds = pds;
+    EXPECT_FALSE(next_deadline(d, kStart));
+    EXPECT_FALSE(deployment_progress_deadline(d));
+    EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 24h * 365).outcome, Outcome::inconclusive);
+  }
+  auto d = rolling();
+  d.progress_deadline_seconds = std::numeric_limits<std::int32_t>::max() - 1;
+  EXPECT_EQ(deployment_progress_deadline(d), std::chrono::seconds{std::numeric_limits<std::int32_t>::max() - 1});
+}
+
+TEST(DeploymentProgress, PausedHolds) {
+  auto d = rolling();
+  d.paused = true;
+  d.conditions = {cond("Progressing", "False", "ProgressDeadlineExceeded", kStart)};
+  auto r = evaluate_deployment_progress(d, kStart, kStart + 1h);
+  EXPECT_EQ(r.outcome, Outcome::inconclusive);
+  EXPECT_EQ(r.reason, "paused");
+  EXPECT_TRUE(r.hold);
+}
+
+TEST(DeploymentProgress, ReplicaFailureHoldsUntilDeadline) {
+  auto d = rolling();
+  d.conditions = {cond("ReplicaFailure", "True", "FailedCreate", kStart)};
+  auto r = evaluate_deployment_progress(d, kStart, kStart + 10s);
+  EXPECT_EQ(r.outcome, Outcome::inconclusive);
+  EXPECT_EQ(r.reason, "replica_failure");
+  EXPECT_TRUE(r.hold);
+  d.conditions[0].status = "False";
+  EXPECT_FALSE(evaluate_deployment_progress(d, kStart, kStart + 10s).hold);
+  d.conditions[0].status = "True";
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 600s).outcome, Outcome::fail);
+}
+
+TEST(DeploymentProgress, FarFutureDoesNotOverflow) {
+  auto d = rolling();
+  const TimePoint far{TimePoint::duration{std::numeric_limits<TimePoint::rep>::max() - 1000}};
+  EXPECT_FALSE(next_deadline(d, far));
+  EXPECT_EQ(evaluate_deployment_progress(d, far, far).outcome, Outcome::inconclusive);
+  EXPECT_FALSE(add_saturating(far, 1001ms));
+  EXPECT_TRUE(add_saturating(far, 1000ms));  // exactly the maximum still fits
+  EXPECT_EQ(add_saturating(kStart, 1s), kStart + 1s);
+}
+
+DaemonSetView ds_rolling() {
+  DaemonSetView ds;
+  ds.meta.name = "agent";
+  ds.meta.generation = 5;
+  ds.observed_generation = 5;
+  ds.update_strategy = "RollingUpdate";
+  ds.desired_number_scheduled = 3;
+  ds.updated_number_scheduled = 1;
+  ds.number_available = 2;
+  return ds;
+}
+
+TEST(DaemonSetProgress, Table) {
+  config::Policy policy;  // daemonset_progress_deadline 600 s
+  struct Case {
+    const char* name;
+    void (*mutate)(DaemonSetView&);
+    Duration at;
+    Outcome outcome;
+    const char* reason;
+  };
+  const std::vector<Case> cases = {
+      {"progressing", [](DaemonSetView&) {}, 599'999ms, Outcome::inconclusive, "progressing"},
+      {"deadline exactly", [](DaemonSetView&) {}, 600s, Outcome::fail, "progress_deadline"},
+      {"complete", [](DaemonSetView& d) { d.updated_number_scheduled = d.number_available = 3; }, 1h, Outcome::pass,
+       "complete"},
+      {"stale", [](DaemonSetView& d) { d.meta.generation = 6; }, 1h, Outcome::inconclusive, "stale_status"},
+      {"on delete", [](DaemonSetView& d) { d.update_strategy = "OnDelete"; }, 1h, Outcome::inconclusive,
+       "on_delete"},
+      {"zero nodes", [](DaemonSetView& d) { d.desired_number_scheduled = d.updated_number_scheduled = d.number_available = 0; },
+       1h, Outcome::pass, "complete"},
+  };
+  for (const Case& c : cases) {
+    auto ds = ds_rolling();
+    c.mutate(ds);
+    auto r = evaluate_daemonset_progress(ds, policy, kStart, kStart + c.at);
+    EXPECT_EQ(r.outcome, c.outcome) << c.name;
+    EXPECT_EQ(r.reason, c.reason) << c.name;
+  }
+}
+
+TEST(DaemonSetProgress, LastProgressMovesDeadline) {
+  config::Policy policy;
+  policy.daemonset_progress_deadline = 60s;
+  auto ds = ds_rolling();
+  EXPECT_EQ(next_deadline(ds, policy, kStart), kStart + 60s);
+  EXPECT_EQ(next_deadline(ds, policy, kStart, kStart + 30s), kStart + 90s);
+  EXPECT_EQ(next_deadline(ds, policy, kStart, kStart - 30s), kStart + 60s);
+  EXPECT_EQ(evaluate_daemonset_progress(ds, policy, kStart, kStart + 60s, kStart + 30s).outcome,
+            Outcome::inconclusive);
+  EXPECT_EQ(evaluate_daemonset_progress(ds, policy, kStart, kStart + 90s, kStart + 30s).outcome, Outcome::fail);
+  policy.daemonset_progress_deadline = 0s;  // disabled
+  EXPECT_FALSE(next_deadline(ds, policy, kStart));
+  EXPECT_EQ(evaluate_daemonset_progress(ds, policy, kStart, kStart + 24h).outcome, Outcome::inconclusive);
+}
+
+TEST(DaemonSetProgress, Progressed) {
+  auto a = ds_rolling();
+  auto b = a;
+  EXPECT_FALSE(daemonset_progressed(a, b));
+  b.number_available++;
+  EXPECT_TRUE(daemonset_progressed(a, b));
+  b = a;
+  b.updated_number_scheduled++;
+  EXPECT_TRUE(daemonset_progressed(a, b));
+  b = a;
+  b.number_available--;
+  EXPECT_FALSE(daemonset_progressed(a, b));
+}
+
+TEST(Outcome, Tokens) {
+  EXPECT_EQ(to_string(Outcome::pass), "pass");
+  EXPECT_EQ(to_string(Outcome::fail), "fail");
+  EXPECT_EQ(to_string(Outcome::inconclusive), "inconclusive");
+  EXPECT_EQ(to_string(Outcome::no_data), "no_data");
+  EXPECT_EQ(to_string(Outcome::error), "error");
+  EXPECT_TRUE(is_decisive(Outcome::pass));
+  EXPECT_TRUE(is_decisive(Outcome::fail));
+  EXPECT_FALSE(is_decisive(Outcome::no_data));
+  EXPECT_FALSE(is_decisive(Outcome::error));
+  EXPECT_FALSE(is_decisive(Outcome::inconclusive));
+}
+
+}  // namespace
+}  // namespace canary_guard::probes
