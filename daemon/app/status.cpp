@@ -20,7 +20,8 @@ using kube::Result;
 
 template <class View>
 boost::asio::awaitable<Result<std::vector<View>>> list_views(kube::Client& c, std::string path) {
-  auto all = co_await c.list_all(std::move(path), {});
+  kube::ListOptions opts;  // named: g++ 12 mishandles a braced temporary passed to a coroutine parameter
+  auto all = co_await c.list_all(path, opts);
   if (!all) co_return unexpected(all.error());
   std::vector<View> out;
   if (auto it = all->find("items"); it != all->end() && it->is_array()) {

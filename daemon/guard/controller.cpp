@@ -484,6 +484,9 @@ awaitable<Result<Ok>> Controller::reconcile(const std::string& key) {
   else in_flight_.erase(key);
 
   const Decision d = decide(obs->snapshot, obs->policy, now);
+  spdlog::debug("workload={} revision_hash={} decision={} reason={} complete={} failure={} hold={}", key,
+                obs->snapshot.current_hash, to_string(d.action), d.reason, obs->snapshot.rollout_complete,
+                obs->snapshot.failure ? obs->snapshot.failure->reason : "-", obs->snapshot.hold ? obs->snapshot.hold->reason : "-");
   auto r = co_await act(key, *obs, d);
   if (!r) co_return r;
   if (d.recheck_at) {
@@ -558,7 +561,9 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       co_return Ok{};
 
     case Action::mark_healthy: {
-      auto r = co_await write_record(obs, *d.current, VerdictRecord{Verdict::healthy, d.current->hash, now, d.reason}, {});
+      // A named record, not a braced temporary: g++ 12 can destroy braced temporaries passed to coroutines twice.
+      const VerdictRecord healthy{Verdict::healthy, d.current->hash, now, d.reason};
+      auto r = co_await write_record(obs, *d.current, healthy, std::nullopt);
       if (!r) co_return r;
       log();
       if (metrics_ && d.reason == "baked") metrics_->rollout_finished(ns, name, kind, "completed");
@@ -595,7 +600,7 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       auto patched = co_await patch_workload(obs, *d.target);
       if (!patched) co_return unexpected(patched.error());  // re-read and re-decide (conflict: someone deployed)
       rec.state = RollbackState::waiting;
-      r = co_await write_record(obs, *d.current, {}, rec);
+      r = co_await write_record(obs, *d.current, std::nullopt, rec);
       if (!r) co_return r;
       log(" target=" + std::to_string(d.target->number) + (*patched ? "" : " patch=skipped"));
       if (metrics_) metrics_->rollback(ns, name, kind, d.reason);
@@ -610,7 +615,7 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       if (!patched) co_return unexpected(patched.error());
       RollbackRecord rec = *d.record_owner->rollback;
       rec.state = RollbackState::waiting;
-      auto r = co_await write_record(obs, *d.record_owner, {}, rec);
+      auto r = co_await write_record(obs, *d.record_owner, std::nullopt, rec);
       if (!r) co_return r;
       log(" target=" + std::to_string(d.target->number) + (*patched ? "" : " patch=skipped"));
       if (metrics_) metrics_->rollback(ns, name, kind, d.reason);
@@ -623,7 +628,7 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       in_flight_.insert(key);
       RollbackRecord rec = *d.record_owner->rollback;
       rec.state = RollbackState::waiting;
-      auto r = co_await write_record(obs, *d.record_owner, {}, rec);
+      auto r = co_await write_record(obs, *d.record_owner, std::nullopt, rec);
       if (!r) co_return r;
       log();
       done(d);
@@ -637,7 +642,7 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       rec.state = d.action == Action::rollback_succeeded ? RollbackState::succeeded
                   : d.action == Action::rollback_failed  ? RollbackState::failed
                                                          : RollbackState::superseded;
-      auto r = co_await write_record(obs, *d.record_owner, {}, rec);
+      auto r = co_await write_record(obs, *d.record_owner, std::nullopt, rec);
       if (!r) co_return r;
       in_flight_.erase(key);
       log(" from=" + d.record_owner->hash);

@@ -1,0 +1,56 @@
+#pragma once
+// Supplies the bearer token / client certificate for each request: a static token, a token file re-read when it
+// changes (bound service-account tokens rotate) or an exec plugin whose result is cached until it expires.
+// Owned by Client; used on the client's thread only.
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "config/clock.hpp"
+#include "config/expected.hpp"
+#include "daemon/kube/kubeconfig.hpp"
+
+namespace canary_guard::kube {
+
+struct AuthInfo {
+  std::string token;            // empty: no Authorization header
+  std::string client_cert_pem;  // from an exec plugin; empty when unchanged from the kubeconfig
+  std::string client_key_pem;
+};
+
+class AuthProvider {
+ public:
+  AuthProvider(const Credentials& creds, const Clock& clock);
+
+  // The credentials to use now; re-reads the token file at most every 60 s (or when its mtime changes) and runs
+  // the exec plugin when nothing valid is cached. Error text when the plugin or file fails.
+  Expected<AuthInfo, std::string> current();
+  // A 401 was received: forget cached exec output and re-read the token file on the next call.
+  void invalidate();
+
+ private:
+  Expected<Ok, std::string> run_exec();
+
+  const Clock& clock_;
+  std::string static_token_;
+  std::string token_file_;
+  std::optional<ExecSpec> exec_;
+  std::string server_;
+  AuthInfo cached_;
+  bool have_cached_ = false;
+  TimePoint expires_{};  // exec: expirationTimestamp; token file: next forced re-read
+  std::filesystem::file_time_type file_mtime_{};
+};
+
+// Parses an ExecCredential JSON (for tests and the plugin runner). expires = nullopt when none is given.
+struct ExecResult {
+  AuthInfo info;
+  std::optional<TimePoint> expires;
+};
+Expected<ExecResult, std::string> parse_exec_credential(std::string_view json);
+
+// RFC 3339 ("2024-01-02T03:04:05Z", fractional seconds and offsets allowed) to TimePoint.
+std::optional<TimePoint> parse_rfc3339(std::string_view s);
+
+}  // namespace canary_guard::kube

@@ -1,0 +1,265 @@
+#pragma once
+// Informer<View>: keeps a projected cache of one resource in sync with the API server, as client-go's reflector
+// does: paged LIST, then WATCH from the list's resourceVersion with bookmarks and a jittered 300-600 s timeout;
+// re-watch from the last RV when a stream ends; relist on 410 Gone (HTTP or ERROR event); reconnect with
+// jittered exponential backoff (0.5 s .. 30 s) on other errors. A relist diffs against the cache so objects
+// that vanished while we were away produce on_delete. Handlers only see keys and projected views; they are meant
+// to enqueue keys (daemon/kube/work_queue.hpp), not to do work. Owned by the daemon wiring; one thread.
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/kube/client.hpp"
+#include "daemon/kube/projection.hpp"
+#include "daemon/kube/resources.hpp"
+
+namespace canary_guard::kube {
+
+struct InformerOptions {
+  std::string path;  // collection path, e.g. paths::deployments() or paths::pods("shop")
+  std::string label_selector;
+  std::string field_selector;
+  int page_limit = 500;
+  int watch_timeout_min_s = 300;
+  int watch_timeout_max_s = 600;
+  std::chrono::milliseconds backoff_min{500};
+  std::chrono::milliseconds backoff_max{30'000};
+};
+
+struct InformerStats {
+  std::uint64_t relists = 0;
+  std::uint64_t watches = 0;
+  std::uint64_t events = 0;
+  std::uint64_t bookmarks = 0;
+  std::uint64_t decode_errors = 0;  // lines or objects we could not project (skipped)
+  std::uint64_t errors = 0;         // failed list/watch calls
+};
+
+// Backoff schedule shared by informers: doubles from min to max, each wait jittered down by up to 20 %.
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds min, std::chrono::milliseconds max) : min_(min), max_(max), next_(min) {}
+  std::chrono::milliseconds next(std::mt19937& rng) {
+    auto cur = next_;
+    next_ = std::min(max_, next_ * 2);
+    double f = std::uniform_real_distribution<double>(0.8, 1.0)(rng);
+    return std::chrono::milliseconds{static_cast<long long>(static_cast<double>(cur.count()) * f)};
+  }
+  void reset() { next_ = min_; }
+  std::chrono::milliseconds peek() const { return next_; }
+
+ private:
+  std::chrono::milliseconds min_, max_, next_;
+};
+
+template <class View>
+class Informer {
+ public:
+  using Handler = std::function<void(const std::string& key, const View* obj)>;
+
+  Informer(Client& client, InformerOptions opts) : client_(client), opts_(std::move(opts)) {}
+
+  void on_add(Handler h) { on_add_ = std::move(h); }
+  void on_update(Handler h) { on_update_ = std::move(h); }
+  void on_delete(Handler h) { on_delete_ = std::move(h); }  // gets the final (or last known) state
+
+  bool has_synced() const noexcept { return synced_; }
+  const View* find(const std::string& key) const {
+    auto it = cache_.find(key);
+    return it == cache_.end() ? nullptr : &it->second;
+  }
+  const std::unordered_map<std::string, View>& cache() const noexcept { return cache_; }
+  const std::string& resource_version() const noexcept { return rv_; }
+  const InformerStats& stats() const noexcept { return stats_; }
+
+  // Runs until stop(). Never throws for API problems. Call Client::cancel_watches() as well to end a running
+  // watch at once instead of at its next event.
+  boost::asio::awaitable<void> run() {
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::steady_timer timer(executor);
+    timer_ = &timer;
+    Backoff backoff(opts_.backoff_min, opts_.backoff_max);
+    bool need_list = true;
+    while (!stopped_) {
+      if (need_list) {
+        auto r = co_await relist();
+        if (!r) {
+          ++stats_.errors;
+          spdlog::warn("informer=\"{}\" event=list_failed {}", opts_.path, describe(r.error()));
+          co_await sleep(timer, backoff.next(rng_));
+          continue;
+        }
+        need_list = false;
+        backoff.reset();
+      }
+      WatchOptions w;
+      w.resource_version = rv_;
+      w.allow_bookmarks = true;
+      w.timeout_seconds =
+          std::uniform_int_distribution<int>(opts_.watch_timeout_min_s, opts_.watch_timeout_max_s)(rng_);
+      w.label_selector = opts_.label_selector;
+      w.field_selector = opts_.field_selector;
+      ++stats_.watches;
+      std::optional<Error> event_error;
+      std::uint64_t before = stats_.events;
+      auto r = co_await client_.watch(opts_.path, w, [&](std::string_view line) {
+        auto a = apply_line(line);
+        if (!a) {
+          event_error = a.error();
+          return false;
+        }
+        return !stopped_;
+      });
+      if (stopped_) break;
+      std::optional<Error> err = event_error ? event_error : (!r ? std::optional<Error>(r.error()) : std::nullopt);
+      if (!err) {
+        backoff.reset();  // clean end of stream (timeoutSeconds): re-watch from the last RV at once
+        continue;
+      }
+      if (err->kind == ErrorKind::gone) {
+        spdlog::info("informer=\"{}\" event=relist reason=gone rv={}", opts_.path, rv_);
+        need_list = true;
+        continue;
+      }
+      ++stats_.errors;
+      if (stats_.events > before) backoff.reset();  // it worked for a while: start gently again
+      auto delay = backoff.next(rng_);
+      spdlog::warn("informer=\"{}\" event=watch_failed retry_in_ms={} {}", opts_.path, delay.count(), describe(*err));
+      co_await sleep(timer, delay);
+    }
+    timer_ = nullptr;
+  }
+
+  void stop() {
+    stopped_ = true;
+    if (timer_) timer_->cancel();
+  }
+
+  // --- building blocks, public so unit tests can drive the cache without a server -----------------------------
+
+  // Relist result: replaces the cache, calling on_add / on_update (RV changed) / on_delete (vanished).
+  void replace(std::vector<View> items, std::string list_rv) {
+    std::unordered_map<std::string, View> next;
+    next.reserve(items.size());
+    for (auto& v : items) {
+      std::string key = object_key(v.meta);
+      next.insert_or_assign(std::move(key), std::move(v));
+    }
+    std::swap(cache_, next);  // `next` now holds the old cache
+    for (auto& [key, obj] : cache_) {
+      auto old = next.find(key);
+      if (old == next.end()) {
+        if (on_add_) on_add_(key, &obj);
+      } else {
+        if (old->second.meta.resource_version != obj.meta.resource_version && on_update_) on_update_(key, &obj);
+        next.erase(old);
+      }
+    }
+    for (auto& [key, obj] : next)
+      if (on_delete_) on_delete_(key, &obj);
+    rv_ = std::move(list_rv);
+    synced_ = true;
+  }
+
+  // One watch line. An Error only for ERROR events (the caller relists on gone); undecodable lines are counted
+  // and skipped, because a relist would hit the same object again.
+  Result<Ok> apply_line(std::string_view line) {
+    auto ev = decode_event<View>(line);
+    if (!ev) {
+      ++stats_.decode_errors;
+      spdlog::warn("informer=\"{}\" event=decode_failed error=\"{}\"", opts_.path, ev.error());
+      return Ok{};
+    }
+    switch (ev->type) {
+      case EventType::error:
+        return unexpected(std::move(ev->error));
+      case EventType::bookmark:
+        ++stats_.bookmarks;
+        rv_ = std::move(ev->resource_version);
+        return Ok{};
+      case EventType::added:
+      case EventType::modified: {
+        ++stats_.events;
+        std::string key = object_key(ev->object.meta);
+        rv_ = ev->resource_version;
+        auto [it, inserted] = cache_.insert_or_assign(key, std::move(ev->object));
+        const Handler& h = inserted ? on_add_ : on_update_;
+        if (h) h(key, &it->second);
+        return Ok{};
+      }
+      case EventType::deleted: {
+        ++stats_.events;
+        std::string key = object_key(ev->object.meta);
+        rv_ = ev->resource_version;
+        cache_.erase(key);
+        // The DELETED event carries the final state (as client-go hands it to OnDelete).
+        if (on_delete_) on_delete_(key, &ev->object);
+        return Ok{};
+      }
+    }
+    return Ok{};
+  }
+
+ private:
+  boost::asio::awaitable<Result<Ok>> relist() {
+    ++stats_.relists;
+    ListOptions lo;
+    lo.label_selector = opts_.label_selector;
+    lo.field_selector = opts_.field_selector;
+    std::vector<View> items;
+    std::string list_rv;
+    auto r = co_await client_.list_pages(opts_.path, lo, opts_.page_limit, [&](nlohmann::json& page, bool restarted) {
+      if (restarted) items.clear();
+      if (auto m = page.find("metadata"); m != page.end() && m->is_object())
+        if (auto rv = m->find("resourceVersion"); rv != m->end() && rv->is_string()) list_rv = *rv;
+      auto it = page.find("items");
+      if (it == page.end() || !it->is_array()) return;
+      items.reserve(items.size() + it->size());
+      for (const auto& obj : *it) {
+        auto v = Projector<View>::project(obj);
+        if (!v) {
+          ++stats_.decode_errors;
+          spdlog::warn("informer=\"{}\" event=decode_failed error=\"{}\"", opts_.path, v.error());
+          continue;
+        }
+        items.push_back(std::move(*v));
+      }
+    });
+    if (!r) co_return unexpected(r.error());
+    if (list_rv.empty()) co_return unexpected(make_error(ErrorKind::bad_data, "list without resourceVersion"));
+    replace(std::move(items), std::move(list_rv));
+    co_return Ok{};
+  }
+
+  boost::asio::awaitable<void> sleep(boost::asio::steady_timer& timer, std::chrono::milliseconds d) {
+    timer.expires_after(d);
+    boost::system::error_code ec;
+    co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+
+  Client& client_;
+  InformerOptions opts_;
+  std::unordered_map<std::string, View> cache_;
+  std::string rv_;
+  bool synced_ = false;
+  bool stopped_ = false;
+  boost::asio::steady_timer* timer_ = nullptr;
+  Handler on_add_, on_update_, on_delete_;
+  InformerStats stats_;
+  std::mt19937 rng_{std::random_device{}()};
+};
+
+}  // namespace canary_guard::kube

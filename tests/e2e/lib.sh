@@ -1,0 +1,356 @@
+# shellcheck shell=bash
+# Shared helpers for the end-to-end tests of canary-guard against the sandbox cluster. Sourced, not run.
+#
+# Each test: e2e_init NAME (skips with 77 when the sandbox or the binary is missing, creates a fresh namespace,
+# installs the cleanup trap), cg_start (its own daemon, restricted to that namespace), then bounded polls on real
+# cluster state. On exit the daemon is stopped by its pid and the namespace deleted; on failure the daemon log and a
+# dump of the namespace stay under $CG_SANDBOX_DIR/e2e-logs/.
+#
+# Exit codes: 0 pass, 1 fail, 77 skip (ctest SKIP_RETURN_CODE).
+set -euo pipefail
+
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+E2E_NAME=$(basename "$0" .sh)
+E2E_T0=$(date +%s.%N)
+CG_PID=""
+CG_LOG=""
+CG_PORT=""
+CG_RUNS=0
+NS=""
+E2E_EXTRA_NS=()  # further namespaces a test created; deleted with NS
+E2E_DIR=""
+E2E_FAILED=1  # cleared by e2e_pass; anything else (a failed command under set -e, a signal) counts as a failure
+
+say() { printf '%s [%6.1fs] %s\n' "$E2E_NAME" "$(elapsed)" "$*"; }
+elapsed() { echo "$(date +%s.%N) - $E2E_T0" | bc; }
+skip() { say "SKIP: $*"; E2E_FAILED=0; exit 77; }
+ok() { say "ok: $*"; }
+
+# fail MESSAGE: prints it with a dump of the relevant state, keeps the logs, exits 1.
+fail() {
+  say "FAIL: $*" >&2
+  e2e_dump >&2 || true
+  exit 1
+}
+
+# Prints what a reader needs to see why a wait or an assertion failed.
+e2e_dump() {
+  [ -n "$NS" ] || return 0
+  echo "----- state of namespace $NS"
+  kubectl -n "$NS" get deploy,ds,rs,controllerrevisions,pods -o wide 2>&1 | head -60
+  echo "----- ReplicaSet / ControllerRevision annotations"
+  rs_table 2>&1 || true
+  kubectl -n "$NS" get controllerrevisions -o \
+    'custom-columns=NAME:.metadata.name,REV:.revision,VERDICT:.metadata.annotations.canary-guard\.io/verdict,ROLLBACK:.metadata.annotations.canary-guard\.io/rollback' 2>&1 || true
+  echo "----- Events"
+  kubectl -n "$NS" get events --sort-by=.metadata.creationTimestamp \
+    -o 'custom-columns=TIME:.metadata.creationTimestamp,OBJ:.involvedObject.name,REASON:.reason,MSG:.message' 2>&1 | tail -40
+  if [ -n "$CG_LOG" ] && [ -f "$CG_LOG" ]; then
+    echo "----- last daemon log lines ($CG_LOG)"
+    tail -n 40 "$CG_LOG"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# set-up and tear-down
+
+e2e_init() {
+  local base=$1
+  command -v bc >/dev/null || { echo "bc missing" >&2; exit 77; }
+  "$E2E_ROOT/scripts/sandbox" status >/dev/null 2>&1 ||
+    skip "the sandbox is not up (scripts/sandbox status failed; run scripts/sandbox up)"
+  eval "$("$E2E_ROOT/scripts/sandbox" env)"
+  [ -n "${CANARY_GUARD_KUBECONFIG:-}" ] && [ -f "$CANARY_GUARD_KUBECONFIG" ] ||
+    skip "scripts/sandbox env gave no CANARY_GUARD_KUBECONFIG"
+  if [ -z "${CANARY_GUARD_BIN:-}" ]; then
+    # shellcheck disable=SC2012  # newest by mtime; build dir names have no newlines
+    CANARY_GUARD_BIN=$(ls -t "$E2E_ROOT"/build/*/daemon/canary-guard 2>/dev/null | head -n1 || true)
+  fi
+  [ -n "$CANARY_GUARD_BIN" ] && [ -x "$CANARY_GUARD_BIN" ] ||
+    skip "no canary-guard binary (set CANARY_GUARD_BIN or build target canary-guard)"
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT TERM
+  trap 'say "FAIL: line $LINENO: $BASH_COMMAND exited with $?" >&2' ERR
+  NS="e2e-$base-$(openssl rand -hex 3)"
+  E2E_DIR="$CG_SANDBOX_DIR/e2e-logs/$E2E_NAME-$NS"
+  mkdir -p "$E2E_DIR"
+  kubectl create namespace "$NS" >/dev/null
+  # Pods need the namespace's default ServiceAccount (and its token secret) before they can be created.
+  wait_until 30 "default ServiceAccount in $NS" sa_ready
+  say "namespace $NS, binary $CANARY_GUARD_BIN"
+}
+# extra_namespace SUFFIX: creates "$NS-SUFFIX" (deleted at the end) and prints nothing; sets XNS.
+extra_namespace() {
+  XNS="$NS-$1"
+  kubectl create namespace "$XNS" >/dev/null
+  E2E_EXTRA_NS+=("$XNS")
+  wait_until 30 "default ServiceAccount in $XNS" sa_ready "$XNS"
+}
+sa_ready() { [ -n "$(kubectl -n "${1:-$NS}" get sa default -o 'jsonpath={.secrets[0].name}' 2>/dev/null)" ]; }
+
+e2e_pass() { E2E_FAILED=0; say "PASS"; }
+
+e2e_cleanup() {
+  local rc=$?
+  trap - ERR
+  cg_stop || true
+  if [ "$E2E_FAILED" = 1 ] && [ -n "$E2E_DIR" ]; then
+    e2e_dump >"$E2E_DIR/state.txt" 2>&1 || true
+    say "logs kept in $E2E_DIR" >&2
+  elif [ -n "$E2E_DIR" ]; then
+    rm -rf "$E2E_DIR"
+  fi
+  local ns
+  for ns in "$NS" "${E2E_EXTRA_NS[@]}"; do
+    [ -n "$ns" ] && kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
+  done
+  exit "$rc"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# the daemon
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# cg_config [EXTRA_GUARD_TOML]: writes the test's config (only $NS, fast bake) to $E2E_DIR/canary-guard.toml.
+# EXTRA_GUARD_TOML lines go into [guard]; CG_PODS_TOML into [pods].
+cg_config() {
+  cat >"$E2E_DIR/canary-guard.toml" <<EOF
+[selection]
+namespaces = ["$NS"]
+
+[guard]
+bake_time = "5s"
+daemonset_progress_deadline = "30s"
+${1:-}
+
+[pods]
+${CG_PODS_TOML:-}
+
+[log]
+level = "debug"
+EOF
+}
+
+# cg_start [EXTRA_GUARD_TOML]: starts canary-guard as the RBAC-limited user and waits until its caches synced.
+# The log of every run goes to $E2E_DIR/canary-guard.N.log and CG_LOG names the current one.
+cg_start() {
+  [ -z "$CG_PID" ] || fail "cg_start: a daemon (pid $CG_PID) is already running"
+  [ -f "$E2E_DIR/canary-guard.toml" ] && [ -z "${1:-}" ] || cg_config "${1:-}"
+  CG_RUNS=$((CG_RUNS + 1))
+  CG_LOG="$E2E_DIR/canary-guard.$CG_RUNS.log"
+  CG_PORT=$(free_port)
+  "$CANARY_GUARD_BIN" run --config "$E2E_DIR/canary-guard.toml" --kubeconfig "$CANARY_GUARD_KUBECONFIG" \
+    --listen "127.0.0.1:$CG_PORT" >"$CG_LOG" 2>&1 </dev/null &
+  CG_PID=$!
+  local deadline=$((SECONDS + 30))
+  until grep -q 'event=caches_synced' "$CG_LOG" 2>/dev/null; do
+    kill -0 "$CG_PID" 2>/dev/null || { CG_PID=""; fail "canary-guard exited at start-up: $(tail -n 5 "$CG_LOG")"; }
+    ((SECONDS < deadline)) || fail "canary-guard did not sync its caches within 30s"
+    sleep 0.2
+  done
+  say "canary-guard started (pid $CG_PID, port $CG_PORT, log $CG_LOG)"
+}
+
+# cg_stop: TERM, up to 10 s, then KILL; only our own pid.
+cg_stop() {
+  [ -n "$CG_PID" ] || return 0
+  local i
+  kill -TERM "$CG_PID" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do kill -0 "$CG_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$CG_PID" 2>/dev/null; then
+    say "canary-guard (pid $CG_PID) ignored TERM for 10s; killing" >&2
+    kill -KILL "$CG_PID" 2>/dev/null || true
+  fi
+  wait "$CG_PID" 2>/dev/null || true
+  CG_PID=""
+}
+
+# cg_kill9: a crash.
+cg_kill9() {
+  [ -n "$CG_PID" ] || fail "cg_kill9: no daemon running"
+  kill -KILL "$CG_PID" 2>/dev/null || true
+  wait "$CG_PID" 2>/dev/null || true
+  say "canary-guard pid $CG_PID killed with SIGKILL"
+  CG_PID=""
+}
+
+cg_alive() { [ -n "$CG_PID" ] && kill -0 "$CG_PID" 2>/dev/null; }
+
+# All daemon log lines of every run of this test.
+cg_logs() { cat "$E2E_DIR"/canary-guard.*.log 2>/dev/null; }
+# log_count REGEX: how many log lines (all runs) match.
+log_count() { cg_logs | grep -cE -- "$1" || true; }
+# decision lines for workload NAME: "workload=ns/name ... decision=ACTION"
+decision_re() { printf 'workload=%s/%s .*decision=%s( |$)' "$NS" "$1" "$2"; }
+log_has_decision() { [ "$(log_count "$(decision_re "$1" "$2")")" -gt 0 ]; }
+
+metrics() { curl -sf --max-time 3 "http://127.0.0.1:$CG_PORT/metrics"; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# waiting
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.25 s; on timeout fails with a state dump.
+wait_until() {
+  local timeout=$1 what=$2; shift 2
+  local deadline
+  deadline=$(echo "$(date +%s.%N) + $timeout" | bc)
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(echo "$(date +%s.%N) > $deadline" | bc)" = 1 ]; then fail "timed out after ${timeout}s waiting for: $what"; fi
+    if [ -n "$CG_PID" ] && ! kill -0 "$CG_PID" 2>/dev/null; then
+      local pid=$CG_PID; CG_PID=""
+      fail "canary-guard (pid $pid) died while waiting for: $what"
+    fi
+    sleep 0.25
+  done
+  ok "$what"
+}
+
+# expect DESCRIPTION COMMAND...: COMMAND must succeed now.
+expect() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() { if [ "$2" == "$3" ]; then ok "$1 ($3)"; else fail "$1: expected '$2', got '$3'"; fi; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# workloads
+
+# deploy_create NAME IMAGE [REPLICAS] [PROGRESS_DEADLINE_S] [ANNOTATION_YAML_LINES...]
+deploy_create() {
+  local name=$1 image=$2 replicas=${3:-2} pds=${4:-600}; shift 4 || shift $#
+  local ann="" a
+  for a in "$@"; do ann+="    $a"$'\n'; done
+  # E2E_STRATEGY: the strategy block (indented 4); default a rolling update that keeps every old pod until a new
+  # one is Ready, so a bad release never takes the healthy pods away.
+  local strategy="${E2E_STRATEGY:-}"
+  [ -n "$strategy" ] || strategy=$'    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}'
+  # create, not apply: no last-applied-configuration annotation that would differ between otherwise equal objects.
+  kubectl -n "$NS" create -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: $name
+  annotations:
+    e2e: "true"
+$ann
+spec:
+  replicas: $replicas
+  progressDeadlineSeconds: $pds
+  revisionHistoryLimit: 10
+  selector:
+    matchLabels: {app: $name}
+  strategy:
+$strategy
+  template:
+    metadata:
+      labels: {app: $name}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: app
+        image: $image
+EOF
+}
+
+# ds_create NAME IMAGE [ANNOTATION_YAML_LINES...]
+ds_create() {
+  local name=$1 image=$2; shift 2
+  local ann="" a
+  for a in "$@"; do ann+="    $a"$'\n'; done
+  kubectl -n "$NS" create -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: $name
+  annotations:
+    e2e: "true"
+$ann
+spec:
+  revisionHistoryLimit: 10
+  selector:
+    matchLabels: {app: $name}
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate: {maxUnavailable: 1}
+  template:
+    metadata:
+      labels: {app: $name}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: app
+        image: $image
+EOF
+}
+
+set_image() { kubectl -n "$NS" set image "$1/$2" "app=$3" >/dev/null; }  # KIND NAME IMAGE
+image_of() { kubectl -n "$NS" get "$1" "$2" -o 'jsonpath={.spec.template.spec.containers[0].image}'; }
+
+# rollout_done KIND NAME: `kubectl rollout status` succeeds now.
+rollout_done() { kubectl -n "$NS" rollout status "$1/$2" --timeout=1s >/dev/null 2>&1; }
+wait_rollout() { wait_until "${3:-60}" "rollout of $1/$2 complete" rollout_done "$1" "$2"; }
+
+# deploy_revision NAME: the Deployment's deployment.kubernetes.io/revision.
+deploy_revision() { kubectl -n "$NS" get deploy "$1" -o 'jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}'; }
+
+# rs_of NAME REVISION: the ReplicaSet name of that revision of Deployment NAME.
+rs_of() {
+  kubectl -n "$NS" get rs -l "app=$1" -o json |
+    jq -r --arg r "$2" '.items[] | select(.metadata.annotations["deployment.kubernetes.io/revision"] == $r) | .metadata.name'
+}
+# rs_ann NAME REVISION KEY: an annotation of that revision's ReplicaSet (empty when absent).
+rs_ann() {
+  kubectl -n "$NS" get rs -l "app=$1" -o json |
+    jq -r --arg r "$2" --arg k "$3" \
+      '.items[] | select(.metadata.annotations["deployment.kubernetes.io/revision"] == $r) | .metadata.annotations[$k] // ""'
+}
+# rs_with_image NAME IMAGE: the current revision number of the ReplicaSet whose template runs IMAGE.
+rs_rev_with_image() {
+  kubectl -n "$NS" get rs -l "app=$1" -o json |
+    jq -r --arg i "$2" '.items[] | select(.spec.template.spec.containers[0].image == $i) | .metadata.annotations["deployment.kubernetes.io/revision"]'
+}
+verdict_of_image() { rs_ann "$1" "$(rs_rev_with_image "$1" "$2")" canary-guard.io/verdict; }
+rollback_of_image() { rs_ann "$1" "$(rs_rev_with_image "$1" "$2")" canary-guard.io/rollback; }
+
+rs_table() {
+  kubectl -n "$NS" get rs -o \
+    'custom-columns=NAME:.metadata.name,REV:.metadata.annotations.deployment\.kubernetes\.io/revision,IMAGE:.spec.template.spec.containers[0].image,READY:.status.readyReplicas,VERDICT:.metadata.annotations.canary-guard\.io/verdict,ROLLBACK:.metadata.annotations.canary-guard\.io/rollback'
+}
+
+# ControllerRevision annotation by the image its template runs (DaemonSets).
+cr_ann_of_image() {
+  kubectl -n "$NS" get controllerrevisions -l "app=$1" -o json |
+    jq -r --arg i "$2" --arg k "$3" \
+      '.items[] | select(.data.spec.template.spec.containers[0].image == $i) | .metadata.annotations[$k] // ""'
+}
+
+# history_revisions KIND NAME: the REVISION column of `kubectl rollout history`, space separated.
+history_revisions() {
+  kubectl -n "$NS" rollout history "$1/$2" | awk 'NR > 2 && $1 ~ /^[0-9]+$/ { printf "%s%s", sep, $1; sep = " " }'
+}
+
+# event_count OBJECT REASON: Events about OBJECT with REASON (summing count, in case a recorder aggregates).
+event_count() {
+  kubectl -n "$NS" get events --field-selector "involvedObject.name=$1,reason=$2" -o json |
+    jq '[.items[] | (.count // 1)] | add // 0'
+}
+event_messages() {
+  kubectl -n "$NS" get events --field-selector "involvedObject.name=$1,reason=$2" -o jsonpath='{range .items[*]}{.message}{"\n"}{end}'
+}
+has_event() { [ "$(event_count "$1" "$2")" -gt 0 ]; }
+
+# field VALUE KEY: the value of KEY=... in a record "state=waiting from=H ...".
+field() { sed -nE "s/(^|.* )$2=([^ ]*).*/\2/p" <<<"$1"; }
+rollback_state_is() {  # NAME IMAGE STATE
+  [ "$(field "$(rollback_of_image "$1" "$2")" state)" = "$3" ]
+}
+verdict_is() {  # NAME IMAGE healthy|failed
+  [ "$(verdict_of_image "$1" "$2" | awk '{print $1}')" = "$3" ]
+}
+
+# first_crashloop_time NAME: earliest time (epoch seconds, fraction) at which a pod of NAME is seen in CrashLoopBackOff.
+crashloop_now() {
+  kubectl -n "$NS" get pods -l "app=$1" -o json |
+    jq -e '[.items[].status.containerStatuses[]? | select(.state.waiting.reason == "CrashLoopBackOff")] | length > 0' >/dev/null
+}

@@ -1,0 +1,336 @@
+#include "tests/sandbox/podsim/pod_model.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace canary_guard::podsim {
+
+namespace {
+
+// Parses the decimal suffix of a token such as "errors30"; nullopt if absent, malformed or above `max`.
+std::optional<int> number_after(std::string_view token, std::string_view prefix, int max) {
+  if (token.size() <= prefix.size() || token.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const auto digits = token.substr(prefix.size());
+  int value = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc{} || ptr != digits.data() + digits.size() || value < 0 || value > max) return std::nullopt;
+  return value;
+}
+
+std::string hex64(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+std::string container_id(std::string_view uid, std::string_view name, int restart) {
+  const auto key = fmt::format("{}/{}/{}", uid, name, restart);
+  // 64 hex digits like a real runtime ID; four differently salted hashes.
+  return fmt::format("containerd://{}{}{}{}", hex64(fnv1a(key)), hex64(fnv1a(key + "#1")), hex64(fnv1a(key + "#2")),
+                     hex64(fnv1a(key + "#3")));
+}
+
+std::string image_id(std::string_view image) {
+  const std::string s(image);
+  return fmt::format("podsim.local/{}@sha256:{}{}{}{}", s.substr(0, s.find_first_of(":@")), hex64(fnv1a(s)),
+                     hex64(fnv1a(s + "#1")), hex64(fnv1a(s + "#2")), hex64(fnv1a(s + "#3")));
+}
+
+nlohmann::json terminated_json(const Terminated& t, const std::string& cid) {
+  return {{"exitCode", t.exit_code},
+          {"reason", t.reason},
+          {"startedAt", format_time(t.started_at)},
+          {"finishedAt", format_time(t.finished_at)},
+          {"containerID", cid}};
+}
+
+nlohmann::json container_json(const ContainerSpec& spec, const ContainerSnapshot& s, const std::string& uid) {
+  nlohmann::json j{{"name", spec.name},
+                   {"image", spec.image},
+                   {"imageID", s.started ? image_id(spec.image) : std::string{}},
+                   {"ready", s.ready},
+                   {"restartCount", s.restart_count},
+                   {"started", s.kind == StateKind::running}};
+  if (s.started) j["containerID"] = container_id(uid, spec.name, s.restart_count);
+  switch (s.kind) {
+    case StateKind::running:
+      j["state"] = {{"running", {{"startedAt", format_time(s.running_since)}}}};
+      break;
+    case StateKind::waiting:
+      j["state"] = {{"waiting", {{"reason", s.reason}, {"message", s.message}}}};
+      break;
+    case StateKind::terminated:
+      j["state"] = {{"terminated", terminated_json(s.terminated, container_id(uid, spec.name, s.restart_count))}};
+      break;
+  }
+  j["lastState"] = nlohmann::json::object();
+  if (s.last_terminated && s.restart_count > 0)
+    j["lastState"] = {
+        {"terminated", terminated_json(*s.last_terminated, container_id(uid, spec.name, s.restart_count - 1))}};
+  return j;
+}
+
+nlohmann::json condition_json(std::string_view type, bool status, TimePoint since, std::string_view reason,
+                              std::string_view message) {
+  nlohmann::json c{{"type", type},
+                   {"status", status ? "True" : "False"},
+                   {"lastProbeTime", nullptr},
+                   {"lastTransitionTime", format_time(since)}};
+  if (!reason.empty()) c["reason"] = reason;
+  if (!message.empty()) c["message"] = message;
+  return c;
+}
+
+}  // namespace
+
+std::uint64_t fnv1a(std::string_view s) noexcept {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string_view image_tag(std::string_view image) noexcept {
+  if (const auto at = image.find('@'); at != std::string_view::npos) image = image.substr(0, at);
+  const auto colon = image.rfind(':');
+  if (colon == std::string_view::npos) return {};
+  const auto slash = image.rfind('/');
+  if (slash != std::string_view::npos && slash > colon) return {};  // "host:5000/web": a port, not a tag
+  return image.substr(colon + 1);
+}
+
+Behaviour parse_behaviour(std::string_view image) noexcept {
+  Behaviour b;
+  std::string_view rest = image_tag(image);
+  while (!rest.empty()) {
+    const auto dash = rest.find('-');
+    const auto token = rest.substr(0, dash);
+    rest = dash == std::string_view::npos ? std::string_view{} : rest.substr(dash + 1);
+    if (token == "crashloop") b.crashloop = true;
+    else if (token == "pullfail") b.pullfail = true;
+    else if (token == "unready") b.unready = true;
+    else if (token == "oom") b.oom = true;
+    else if (auto n = number_after(token, "slow", 86400)) b.slow_seconds = *n;
+    else if (auto p = number_after(token, "errors", 100)) b.error_percent = *p;
+    else if (auto ms = number_after(token, "latency", 600000)) b.latency_ms = *ms;
+  }
+  return b;
+}
+
+ContainerSnapshot simulate_container(const Behaviour& b, TimePoint start, TimePoint now, const Timing& t,
+                                     std::string_view image) {
+  ContainerSnapshot s;
+  const Duration elapsed = std::max(Duration{0}, now - start);
+  const Duration cycle = std::max(Duration{2}, t.crash_interval);
+
+  if (b.pullfail) {
+    const Duration period = std::max(Duration{1}, t.pull_interval);
+    const bool backoff = (elapsed / period) % 2 == 1;
+    s.kind = StateKind::waiting;
+    s.reason = backoff ? "ImagePullBackOff" : "ErrImagePull";
+    s.message = backoff ? fmt::format("Back-off pulling image \"{}\"", image)
+                        : fmt::format("rpc error: code = NotFound desc = failed to pull and unpack image \"{}\": "
+                                      "not found (simulated by podsim)",
+                                      image);
+    return s;
+  }
+
+  s.started = true;
+  if (b.crashloop) {
+    // Runs for half a cycle, exits 1, then sits in back-off; each later cycle is one more restart.
+    const Duration run_for = cycle / 2;
+    if (elapsed < run_for) {
+      s.kind = StateKind::running;
+      s.running_since = start;
+      return s;
+    }
+    const auto crashes = (elapsed - run_for) / cycle;  // completed back-off cycles after the first crash
+    s.restart_count = static_cast<int>(std::min<std::int64_t>(crashes + 1, 1'000'000));
+    const TimePoint finished = start + run_for + cycle * crashes;
+    s.kind = StateKind::waiting;
+    s.reason = "CrashLoopBackOff";
+    s.message = "back-off restarting failed container (simulated by podsim)";
+    s.last_terminated = Terminated{"Error", 1, crashes == 0 ? start : finished - run_for, finished};
+    return s;
+  }
+
+  if (b.oom) {
+    // Each cycle: running for the first half, OOMKilled for the second, then restarted.
+    const auto cycles = elapsed / cycle;
+    const TimePoint cycle_start = start + cycle * cycles;
+    s.restart_count = static_cast<int>(std::min<std::int64_t>(cycles, 1'000'000));
+    if (cycles > 0) s.last_terminated = Terminated{"OOMKilled", 137, cycle_start - cycle, cycle_start - cycle / 2};
+    if (now - cycle_start < cycle / 2) {
+      s.kind = StateKind::running;
+      s.running_since = cycle_start;
+      s.ready = elapsed >= t.ready_delay;
+    } else {
+      s.kind = StateKind::terminated;
+      s.terminated = Terminated{"OOMKilled", 137, cycle_start, cycle_start + cycle / 2};
+    }
+    return s;
+  }
+
+  s.kind = StateKind::running;
+  s.running_since = start;
+  if (b.unready) return s;
+  const Duration ready_after = b.slow_seconds ? Duration{std::int64_t{*b.slow_seconds} * 1000} : t.ready_delay;
+  s.ready = elapsed >= ready_after;
+  return s;
+}
+
+SimPod::SimPod(PodIdentity id, std::vector<ContainerSpec> containers, std::vector<ContainerSpec> init_containers,
+               Placement placement, std::optional<ConditionMemory> ready_seed)
+    : id_(std::move(id)),
+      containers_(std::move(containers)),
+      init_containers_(std::move(init_containers)),
+      placement_(std::move(placement)),
+      ready_(ready_seed.value_or(ConditionMemory{false, placement_.start})) {}
+
+bool SimPod::advance(TimePoint now, const Timing& t) {
+  std::vector<ContainerSnapshot> next;
+  next.reserve(containers_.size());
+  for (const auto& c : containers_) next.push_back(simulate_container(c.behaviour, placement_.start, now, t, c.image));
+
+  // Like the kubelet: Pending while a container has never started, Running otherwise.
+  const bool never_started =
+      std::any_of(next.begin(), next.end(), [](const ContainerSnapshot& s) { return !s.started; });
+  std::string phase = never_started ? "Pending" : "Running";
+  const bool all_ready =
+      !next.empty() && std::all_of(next.begin(), next.end(), [](const ContainerSnapshot& s) { return s.ready; });
+
+  bool changed = first_ || next != snapshots_ || phase != phase_ || all_ready != ready_.status;
+  if (all_ready != ready_.status) ready_ = ConditionMemory{all_ready, now};
+  first_ = false;
+  snapshots_ = std::move(next);
+  phase_ = std::move(phase);
+  return changed;
+}
+
+bool SimPod::serving() const {
+  return phase_ == "Running" && !snapshots_.empty() &&
+         std::all_of(snapshots_.begin(), snapshots_.end(),
+                     [](const ContainerSnapshot& s) { return s.kind == StateKind::running; });
+}
+
+int SimPod::error_percent() const {
+  int p = 0;
+  for (const auto& c : containers_) p = std::max(p, c.behaviour.error_percent);
+  return p;
+}
+
+std::optional<int> SimPod::latency_ms() const {
+  std::optional<int> ms;
+  for (const auto& c : containers_)
+    if (c.behaviour.latency_ms) ms = std::max(ms.value_or(0), *c.behaviour.latency_ms);
+  return ms;
+}
+
+nlohmann::json SimPod::status_json() const {
+  std::string unready;
+  for (std::size_t i = 0; i < containers_.size() && i < snapshots_.size(); ++i)
+    if (!snapshots_[i].ready) unready += (unready.empty() ? "" : " ") + containers_[i].name;
+  const std::string reason = ready_.status ? "" : "ContainersNotReady";
+  const std::string message = ready_.status ? "" : fmt::format("containers with unready status: [{}]", unready);
+
+  nlohmann::json status{{"phase", phase_},
+                        {"hostIP", placement_.host_ip},
+                        {"podIP", placement_.pod_ip},
+                        {"podIPs", nlohmann::json::array({{{"ip", placement_.pod_ip}}})},
+                        {"startTime", format_time(placement_.start)},
+                        {"qosClass", "BestEffort"}};
+  status["conditions"] = nlohmann::json::array({
+      condition_json("Initialized", true, placement_.start, "", ""),
+      condition_json("Ready", ready_.status, ready_.since, reason, message),
+      condition_json("ContainersReady", ready_.status, ready_.since, reason, message),
+      condition_json("PodScheduled", true, placement_.scheduled, "", ""),
+  });
+  auto statuses = nlohmann::json::array();
+  for (std::size_t i = 0; i < containers_.size() && i < snapshots_.size(); ++i)
+    statuses.push_back(container_json(containers_[i], snapshots_[i], id_.uid));
+  status["containerStatuses"] = std::move(statuses);
+  if (!init_containers_.empty()) {
+    // Init containers are not simulated: they completed at start.
+    auto inits = nlohmann::json::array();
+    for (const auto& c : init_containers_) {
+      ContainerSnapshot done;
+      done.kind = StateKind::terminated;
+      done.started = true;
+      done.ready = true;
+      done.terminated = Terminated{"Completed", 0, placement_.start, placement_.start};
+      auto j = container_json(c, done, id_.uid);
+      j["started"] = false;
+      inits.push_back(std::move(j));
+    }
+    status["initContainerStatuses"] = std::move(inits);
+  }
+  return status;
+}
+
+std::string SimPod::describe() const {
+  std::string out = fmt::format("phase={} ready={}", phase_, ready_.status);
+  for (std::size_t i = 0; i < containers_.size() && i < snapshots_.size(); ++i) {
+    const auto& s = snapshots_[i];
+    const char* kind = s.kind == StateKind::running ? "running" : s.kind == StateKind::waiting ? "waiting" : "terminated";
+    const std::string& reason = s.kind == StateKind::terminated ? s.terminated.reason : s.reason;
+    out += fmt::format(" {}={}{}{}/restarts={}{}", containers_[i].name, kind, reason.empty() ? "" : "/", reason,
+                       s.restart_count, s.ready ? "/ready" : "");
+  }
+  return out;
+}
+
+std::string format_time(TimePoint t) {
+  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+std::optional<TimePoint> parse_time(std::string_view s) noexcept {
+  auto num = [&](std::size_t pos, std::size_t len, int& out) {
+    if (pos + len > s.size()) return false;
+    const auto [ptr, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, out);
+    return ec == std::errc{} && ptr == s.data() + pos + len;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (s.size() < 20 || !num(0, 4, y) || s[4] != '-' || !num(5, 2, mo) || s[7] != '-' || !num(8, 2, d) ||
+      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !num(11, 2, h) || s[13] != ':' || !num(14, 2, mi) ||
+      s[16] != ':' || !num(17, 2, sec))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  std::size_t pos = 19;
+  int millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 3) millis = millis * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 3; ++i) millis *= 10;
+  }
+  int offset_minutes = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+    int oh = 0, om = 0;
+    if (!num(pos + 1, 2, oh) || !num(pos + 4, 2, om) || oh > 23 || om > 59) return std::nullopt;
+    offset_minutes = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+                                        std::chrono::day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  const auto days = std::chrono::sys_days{ymd};
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(days) + std::chrono::hours{h} +
+         std::chrono::minutes{mi - offset_minutes} + std::chrono::seconds{sec} + std::chrono::milliseconds{millis};
+}
+
+}  // namespace canary_guard::podsim
