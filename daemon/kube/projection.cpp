@@ -320,24 +320,118 @@ std::string template_fingerprint(const json* tmpl, bool strip_patch) {
   return fnv64_hex(buf);
 }
 
-Expected<json, std::string> parse_event_json(std::string_view line) {
-  // Drop what no projection reads, before it is materialised: managedFields (often the biggest part of an
-  // object) and the last-applied-configuration annotation (a full copy of the object as a string).
-  // Depth: 0 event, 1 object, 2 metadata, 3 its members.
-  json::parser_callback_t cb = [](int depth, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::key && depth == 3 && parsed.is_string()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (k == "managedFields") return false;
-    }
-    if (ev == json::parse_event_t::key && depth == 4 && parsed.is_string()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (k == "kubectl.kubernetes.io/last-applied-configuration") return false;
-    }
+namespace {
+
+// SAX handler that builds the DOM but never materialises what no projection reads: metadata.managedFields
+// (often the biggest part of an object), annotations other than ours (last-applied-configuration is a full copy
+// of the object) and, for Pods, everything in spec but nodeName. Measured with tests/bench/bench_watch_decode.
+class SkippingSax final : public nlohmann::json_sax<json> {
+ public:
+  explicit SkippingSax(bool pod) : pod_(pod) {}
+  json root;
+
+  bool null() override { return value(nullptr); }
+  bool boolean(bool v) override { return value(v); }
+  bool number_integer(number_integer_t v) override { return value(v); }
+  bool number_unsigned(number_unsigned_t v) override { return value(v); }
+  bool number_float(number_float_t v, const string_t&) override { return value(v); }
+  bool string(string_t& v) override {
+    if (skipping()) return true;
+    return value(std::move(v));
+  }
+  bool binary(binary_t&) override { return skipping() ? true : value(nullptr); }
+  bool start_object(std::size_t) override { return open(json::value_t::object); }
+  bool start_array(std::size_t) override { return open(json::value_t::array); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    if (skip_depth_ > 0) return true;
+    skip_next_ = drop(k);
+    key_ = std::move(k);
     return true;
-  };
-  auto j = json::parse(line.begin(), line.end(), cb, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return unexpected(std::string("watch line is not a JSON object"));
-  return j;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  bool skipping() {
+    if (skip_depth_ > 0) return true;
+    if (skip_next_) {
+      skip_next_ = false;
+      return true;
+    }
+    return false;
+  }
+  // Whether the value under key k of the object at path_ is dropped. path_[0] is the event's member name.
+  bool drop(const std::string& k) const {
+    if (path_.size() == 2 && path_[0] == "object" && path_[1] == "metadata") return k == "managedFields";
+    if (path_.size() == 3 && path_[0] == "object" && path_[1] == "metadata" && path_[2] == "annotations")
+      return k != kRevisionAnnotation && k.compare(0, kAnnotationPrefix.size(), kAnnotationPrefix) != 0;
+    if (pod_ && path_.size() == 2 && path_[0] == "object" && path_[1] == "spec") return k != "nodeName";
+    return false;
+  }
+  template <class V>
+  bool value(V&& v) {
+    if (skipping()) return true;
+    insert(json(std::forward<V>(v)));
+    return true;
+  }
+  json* insert(json&& v) {
+    if (stack_.empty()) {
+      root = std::move(v);
+      return &root;
+    }
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    json& slot = top[key_];
+    slot = std::move(v);
+    return &slot;
+  }
+  bool open(json::value_t t) {
+    if (skip_depth_ > 0) {
+      ++skip_depth_;
+      return true;
+    }
+    if (skip_next_) {
+      skip_next_ = false;
+      skip_depth_ = 1;
+      return true;
+    }
+    bool in_array = !stack_.empty() && stack_.back()->is_array();
+    std::string name = stack_.empty() ? std::string() : (in_array ? std::string("[]") : key_);
+    json* j = insert(json(t));
+    if (!stack_.empty()) path_.push_back(std::move(name));
+    stack_.push_back(j);
+    return true;
+  }
+  bool close() {
+    if (skip_depth_ > 0) {
+      --skip_depth_;
+      return true;
+    }
+    if (stack_.empty()) return false;
+    stack_.pop_back();
+    if (!path_.empty() && !stack_.empty()) path_.pop_back();
+    return true;
+  }
+
+  bool pod_;
+  std::vector<json*> stack_;
+  std::vector<std::string> path_;
+  std::string key_;
+  bool skip_next_ = false;
+  int skip_depth_ = 0;
+};
+
+}  // namespace
+
+Expected<json, std::string> parse_event_json(std::string_view line, bool pod) {
+  SkippingSax sax(pod);
+  bool ok = json::sax_parse(line.begin(), line.end(), &sax, nlohmann::detail::input_format_t::json, /*strict=*/true);
+  if (!ok || !sax.root.is_object()) return unexpected(std::string("watch line is not a JSON object"));
+  return std::move(sax.root);
 }
 
 Expected<probes::DeploymentView, std::string> project_deployment(const json& j) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -67,12 +68,13 @@ struct WatchEvent {
   Error error{};
 };
 
-// Parses a watch line without keeping the parts projection never reads (managedFields, last-applied).
-Expected<nlohmann::json, std::string> parse_event_json(std::string_view line);
+// Parses a watch line without keeping the parts projection never reads: managedFields, annotations other than
+// canary-guard.io/* and the revision, and (pod = true) all of a Pod's spec but nodeName.
+Expected<nlohmann::json, std::string> parse_event_json(std::string_view line, bool pod = false);
 
 template <class View>
 Expected<WatchEvent<View>, std::string> decode_event(std::string_view line) {
-  auto parsed = parse_event_json(line);
+  auto parsed = parse_event_json(line, std::is_same_v<View, probes::PodView>);
   if (!parsed) return unexpected(parsed.error());
   const nlohmann::json& j = *parsed;
   auto t = j.find("type");

@@ -3,6 +3,8 @@
 //   bench_cache_memory                 # projection sizeof + heap bytes per object
 //   bench_cache_memory --sandbox 10000 # needs KUBECONFIG (admin) from `scripts/sandbox env`; cleans up after
 // Prints figures; asserts nothing (style.md §6).
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -94,6 +96,45 @@ long rss_kib() {
   return -1;
 }
 
+std::string namespace_body(const std::string& ns) { return json{{"metadata", {{"name", ns}}}}.dump(); }
+
+// g++ 12 rejects braced JSON initialisers inside a coroutine body ("array used as initializer"): build bodies in
+// plain functions.
+boost::asio::awaitable<void> populate(kube::Client& c, std::string ns, int n, int& rc) {
+  (void)co_await c.create(kube::paths::namespaces(), namespace_body(ns));
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    std::string name = "b" + std::to_string(i);
+    json d = deployment_json(ns, name);
+    d["metadata"].erase("uid");
+    d["metadata"].erase("resourceVersion");
+    d.erase("status");
+    auto r = co_await c.create(kube::paths::deployments(ns), d.dump());
+    if (!r && !kube::is_already_exists(r.error())) {
+      std::fprintf(stderr, "create deployment: %s\n", kube::describe(r.error()).c_str());
+      rc = 1;
+      co_return;
+    }
+    json rs = replicaset_json(ns, "s" + std::to_string(i));
+    rs["metadata"].erase("uid");
+    rs["metadata"].erase("resourceVersion");
+    rs["metadata"].erase("ownerReferences");  // standalone, so the garbage collector leaves it alone
+    auto r2 = co_await c.create(kube::paths::replicasets(ns), rs.dump());
+    if (!r2 && !kube::is_already_exists(r2.error())) {
+      std::fprintf(stderr, "create replicaset: %s\n", kube::describe(r2.error()).c_str());
+      rc = 1;
+      co_return;
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("created %d deployments + %d replicasets in %.1f s\n", n, n, secs);
+}
+
+boost::asio::awaitable<void> remove_namespace(kube::Client& c, std::string ns) {
+  auto r = co_await c.remove(kube::paths::namespaces(ns));
+  if (!r) std::fprintf(stderr, "cleanup: %s\n", kube::describe(r.error()).c_str());
+}
+
 int sandbox_mode(int n) {
   const char* kc = std::getenv("KUBECONFIG");
   if (!kc || !*kc) {
@@ -114,35 +155,7 @@ int sandbox_mode(int n) {
   kube::Client& c = **client;
   const std::string ns = "cg-bench-cache";
   int rc = 0;
-  boost::asio::co_spawn(ioc, [&]() -> boost::asio::awaitable<void> {
-    (void)co_await c.create(kube::paths::namespaces(), json{{"metadata", {{"name", ns}}}}.dump());
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < n; ++i) {
-      auto name = "b" + std::to_string(i);
-      auto d = deployment_json(ns, name);
-      d["metadata"].erase("uid");
-      d["metadata"].erase("resourceVersion");
-      d.erase("status");
-      auto r = co_await c.create(kube::paths::deployments(ns), d.dump());
-      if (!r && !kube::is_already_exists(r.error())) {
-        std::fprintf(stderr, "create deployment: %s\n", kube::describe(r.error()).c_str());
-        rc = 1;
-        co_return;
-      }
-      auto rs = replicaset_json(ns, "s" + std::to_string(i));
-      rs["metadata"].erase("uid");
-      rs["metadata"].erase("resourceVersion");
-      rs["metadata"].erase("ownerReferences");  // standalone, so the garbage collector leaves it alone
-      auto r2 = co_await c.create(kube::paths::replicasets(ns), rs.dump());
-      if (!r2 && !kube::is_already_exists(r2.error())) {
-        std::fprintf(stderr, "create replicaset: %s\n", kube::describe(r2.error()).c_str());
-        rc = 1;
-        co_return;
-      }
-    }
-    std::printf("created %d deployments + %d replicasets in %.1f s\n", n, n,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }, boost::asio::detached);
+  boost::asio::co_spawn(ioc, populate(c, ns, n, rc), boost::asio::detached);
   ioc.run();
   if (rc != 0) return rc;
 
@@ -168,10 +181,7 @@ int sandbox_mode(int n) {
   c.cancel_watches();
   ioc.restart();
   ioc.run_for(std::chrono::milliseconds{200});
-  boost::asio::co_spawn(ioc, [&]() -> boost::asio::awaitable<void> {
-    auto r = co_await c.remove(kube::paths::namespaces(ns));
-    if (!r) std::fprintf(stderr, "cleanup: %s\n", kube::describe(r.error()).c_str());
-  }, boost::asio::detached);
+  boost::asio::co_spawn(ioc, remove_namespace(c, ns), boost::asio::detached);
   ioc.restart();
   ioc.run_for(std::chrono::seconds{30});
   return 0;

@@ -17,7 +17,8 @@ CG_LOG=""
 CG_PORT=""
 CG_RUNS=0
 NS=""
-E2E_EXTRA_NS=()  # further namespaces a test created; deleted with NS
+E2E_EXTRA_NS=()
+E2E_BG_PIDS=()   # background watchers a test started; killed by pid at the end  # further namespaces a test created; deleted with NS
 E2E_DIR=""
 E2E_FAILED=1  # cleared by e2e_pass; anything else (a failed command under set -e, a signal) counts as a failure
 
@@ -94,6 +95,8 @@ e2e_cleanup() {
   local rc=$?
   trap - ERR
   cg_stop || true
+  local p
+  for p in "${E2E_BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   if [ "$E2E_FAILED" = 1 ] && [ -n "$E2E_DIR" ]; then
     e2e_dump >"$E2E_DIR/state.txt" 2>&1 || true
     say "logs kept in $E2E_DIR" >&2
@@ -193,6 +196,7 @@ metrics() { curl -sf --max-time 3 "http://127.0.0.1:$CG_PORT/metrics"; }
 # waiting
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.25 s; on timeout fails with a state dump.
+# COMMAND is re-run on every poll; to poll an expression with $(...) in it, pass it as: eval 'test "$(...)" = x'.
 wait_until() {
   local timeout=$1 what=$2; shift 2
   local deadline
@@ -231,6 +235,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: $name
+  labels: {app: $name}
   annotations:
     e2e: "true"
 $ann
@@ -263,6 +268,7 @@ apiVersion: apps/v1
 kind: DaemonSet
 metadata:
   name: $name
+  labels: {app: $name}
   annotations:
     e2e: "true"
 $ann
@@ -349,8 +355,17 @@ verdict_is() {  # NAME IMAGE healthy|failed
   [ "$(verdict_of_image "$1" "$2" | awk '{print $1}')" = "$3" ]
 }
 
-# first_crashloop_time NAME: earliest time (epoch seconds, fraction) at which a pod of NAME is seen in CrashLoopBackOff.
-crashloop_now() {
-  kubectl -n "$NS" get pods -l "app=$1" -o json |
-    jq -e '[.items[].status.containerStatuses[]? | select(.state.waiting.reason == "CrashLoopBackOff")] | length > 0' >/dev/null
+# watch_pods NAME FILE: a background watch on NAME's pods; every change becomes a line
+# "<epoch seconds.ns> <pod> <image> <waiting reason or -> <ready or ->" in FILE. A watch, not a poll, so a short
+# state (a CrashLoopBackOff between two crash cycles) is not missed.
+watch_pods() {
+  kubectl -n "$NS" get pods -l "app=$1" -w -o \
+    'jsonpath={.metadata.name} {.spec.containers[0].image} {.status.containerStatuses[0].state.waiting.reason}- {.status.containerStatuses[0].ready}-{"\n"}' \
+    2>/dev/null > >(while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done >"$2") &
+  E2E_BG_PIDS+=($!)
 }
+
+# rs_exists NAME REVISION: that revision's ReplicaSet exists (for wait_until: re-evaluated on every poll).
+rs_exists() { [ -n "$(rs_of "$1" "$2")" ]; }
+# log_has REGEX: some daemon log line (any run) matches; re-reads the logs on every call, so it can be polled.
+log_has() { cg_logs | grep -qE -- "$1"; }

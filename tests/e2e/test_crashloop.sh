@@ -11,31 +11,28 @@ deploy_create web web:v1 3
 wait_rollout deployment web
 wait_until 20 "v1 verdict healthy (baseline)" verdict_is web web:v1 healthy
 
+watch_pods web "$E2E_DIR/pods.watch"
 set_image deployment web web:v2-crashloop
 t_set=$(date +%s.%N)
-# One loop watches both moments so neither is missed between two polls.
 t_clbo="" t_back=""
 deadline=$((SECONDS + 60))
 while [ -z "$t_back" ]; do
   ((SECONDS < deadline)) || fail "no rollback to a Ready v1 within 60 s of the crash-looping release"
+  [ -n "$t_clbo" ] || t_clbo=$(awk '/ CrashLoopBackOff- / { print $1; exit }' "$E2E_DIR/pods.watch")
   snap=$(kubectl -n "$NS" get deploy,pods -l app=web -o json 2>/dev/null) || continue
   now=$(date +%s.%N)
-  if [ -z "$t_clbo" ] && jq -e '[.items[] | select(.kind == "Pod") | .status.containerStatuses[]?
-        | select(.state.waiting.reason == "CrashLoopBackOff")] | length > 0' >/dev/null <<<"$snap"; then
-    t_clbo=$now
-    say "first CrashLoopBackOff seen $(echo "$t_clbo - $t_set" | bc) s after set image"
-  fi
   # Back: the template is v1 again and every pod that exists runs v1 and is Ready, as many as spec.replicas.
-  if jq -e '([.items[] | select(.kind == "Deployment")][0]) as $d
+  if [ -n "$t_clbo" ] && jq -e '([.items[] | select(.kind == "Deployment")][0]) as $d
         | [.items[] | select(.kind == "Pod" and .metadata.deletionTimestamp == null)] as $p
         | $d.spec.template.spec.containers[0].image == "web:v1"
           and ($p | length) == $d.spec.replicas
           and all($p[]; .spec.containers[0].image == "web:v1"
                   and any(.status.conditions[]?; .type == "Ready" and .status == "True"))' >/dev/null <<<"$snap"; then
-    [ -n "$t_clbo" ] && t_back=$now
+    t_back=$now
   fi
   sleep 0.2
 done
+say "first CrashLoopBackOff (watch) $(echo "$t_clbo - $t_set" | bc) s after set image"
 m=$(echo "$t_back - $t_clbo" | bc)
 say "MEASURE crashloop_to_healthy_ready_seconds=$m (target <= 10; from first CrashLoopBackOff to all v1 pods Ready)"
 if [ "$(echo "$m > 10" | bc)" = 1 ]; then say "WARNING: above the 10 s target"; fi
@@ -50,7 +47,7 @@ expect "v2 verdict failed" verdict_is web web:v2-crashloop failed
 expect_eq "rollout history (v1's ReplicaSet re-used as revision 3)" "2 3" "$(history_revisions deployment web)"
 wait_until 10 "RollbackSucceeded Event" has_event web RollbackSucceeded
 expect_eq "exactly one RollbackStarted Event" 1 "$(event_count web RollbackStarted)"
-expect "decision=rollback logged with reason=pod_signal" grep -qE "workload=$NS/web kind=deployment revision=2 decision=rollback reason=pod_signal" <(cg_logs)
+expect "decision=rollback logged with reason=pod_signal" log_has "workload=$NS/web kind=deployment revision=2 decision=rollback reason=pod_signal"
 expect "decision=rollback_succeeded logged" log_has_decision web rollback_succeeded
 expect "progress deadline was not the reason" test "$(log_count "workload=$NS/web .*reason=progress_deadline")" = 0
 e2e_pass

@@ -27,7 +27,7 @@ expect_eq "rollback reason" progress_deadline "$(field "$rec" reason)"
 expect "v2 verdict failed with reason progress_deadline" \
   grep -qE '^failed .*reason=progress_deadline' <<<"$(verdict_of_image web web:v2-unready)"
 expect "decision=rollback reason=progress_deadline logged" \
-  grep -qE "workload=$NS/web kind=deployment revision=2 decision=rollback reason=progress_deadline" <(cg_logs)
+  log_has "workload=$NS/web kind=deployment revision=2 decision=rollback reason=progress_deadline"
 expect_eq "rollout history" "2 3" "$(history_revisions deployment web)"
 wait_until 10 "RollbackSucceeded Event" has_event web RollbackSucceeded
 expect_eq "exactly one RollbackStarted Event" 1 "$(event_count web RollbackStarted)"

@@ -16,13 +16,13 @@ wait_until 20 "dry: v1 verdict healthy (verdicts are written in dry-run too)" ve
 wait_until 20 "ctl: v1 verdict healthy" verdict_is ctl web:v1 healthy
 set_image deployment dry web:v2-crashloop
 set_image deployment ctl web:v2-crashloop
-wait_until 30 "dry: v2 ReplicaSet exists" test -n "$(rs_of dry 2)"
+wait_until 30 "dry: v2 ReplicaSet exists" rs_exists dry 2
 gen_before=$(kubectl -n "$NS" get deploy dry -o 'jsonpath={.metadata.generation}')
 
 wait_until 60 "ctl (control): rolled back" rollback_state_is ctl web:v2-crashloop succeeded
 wait_until 30 "dry: DryRunRollback Event" has_event dry DryRunRollback
 expect "dry: decision=rollback ... dry_run=true logged" \
-  grep -qE "workload=$NS/dry kind=deployment revision=2 decision=rollback reason=[^ ]+ dry_run=true" <(cg_logs)
+  log_has "workload=$NS/dry kind=deployment revision=2 decision=rollback reason=[^ ]+ dry_run=true"
 sleep 5
 expect_eq "dry: generation unchanged (no PATCH of the spec)" "$gen_before" "$(kubectl -n "$NS" get deploy dry -o 'jsonpath={.metadata.generation}')"
 expect_eq "dry: template image stays v2" web:v2-crashloop "$(image_of deployment dry)"

@@ -23,7 +23,7 @@ expect "v2 verdict came no earlier than the 5 s bake time ($(echo "$t_healthy - 
 expect_eq "v2 verdict hash is v2's pod-template-hash" \
   "$(kubectl -n "$NS" get rs "$(rs_of web 2)" -o 'jsonpath={.metadata.labels.pod-template-hash}')" \
   "$(field "$(verdict_of_image web web:v2)" hash)"
-wait_until 10 "RevisionHealthy Events for v1 and v2" test "$(event_count web RevisionHealthy)" -ge 2
+wait_until 10 "RevisionHealthy Events for v1 and v2" eval 'test "$(event_count web RevisionHealthy)" -ge 2'
 sleep 3  # a later wrong decision would show within a few reconciles
 expect_eq "template image stays v2" web:v2 "$(image_of deployment web)"
 expect_eq "rollout history" "1 2" "$(history_revisions deployment web)"

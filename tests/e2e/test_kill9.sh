@@ -32,7 +32,7 @@ deploy_create web-a web:v1 2
 wait_rollout deployment web-a
 wait_until 20 "web-a: v1 verdict healthy (baseline)" verdict_is web-a web:v1 healthy
 set_image deployment web-a web:v2-crashloop
-wait_until 10 "web-a: v2 ReplicaSet exists" test -n "$(rs_of web-a 2)"
+wait_until 10 "web-a: v2 ReplicaSet exists" rs_exists web-a 2
 rs2=$(rs_of web-a 2)
 coproc WATCH { exec kubectl -n "$NS" get rs "$rs2" -w -o 'jsonpath={.metadata.annotations.canary-guard\.io/rollback}{"\n"}' 2>/dev/null; }
 watch_pid=$WATCH_PID

@@ -20,7 +20,7 @@ wait_rollout deployment web 30
 set_image deployment web web:v2-crashloop
 wait_until 20 "KnownBadTemplate Event" has_event web KnownBadTemplate
 expect "decision=hold reason=known_bad_template logged" \
-  grep -qE "workload=$NS/web kind=deployment revision=4 decision=hold reason=known_bad_template" <(cg_logs)
+  log_has "workload=$NS/web kind=deployment revision=4 decision=hold reason=known_bad_template"
 sleep 8  # the crash loop would have failed it by now
 expect_eq "template stays v2 (held, not rolled back)" web:v2-crashloop "$(image_of deployment web)"
 expect_eq "still one RollbackStarted Event" 1 "$(event_count web RollbackStarted)"
@@ -30,11 +30,11 @@ expect_eq "history: v2's ReplicaSet re-used as revision 4" "3 4" "$(history_revi
 # on-known-bad=rollback: rate-limited until 30 s after the first rollback, then rolled back once more.
 kubectl -n "$NS" annotate deployment web canary-guard.io/on-known-bad=rollback >/dev/null
 wait_until 20 "decision=hold reason=known_bad_rate_limited logged" \
-  grep -qE "workload=$NS/web kind=deployment revision=4 decision=hold reason=known_bad_rate_limited" <(cg_logs)
+  log_has "workload=$NS/web kind=deployment revision=4 decision=hold reason=known_bad_rate_limited"
 if (($(date +%s) < rb_at + 25)); then
   expect_eq "no second rollback inside the 30 s interval" 1 "$(event_count web RollbackStarted)"
 fi
-wait_until 60 "second rollback once the interval passed" test "$(event_count web RollbackStarted)" -ge 2
+wait_until 60 "second rollback once the interval passed" eval 'test "$(event_count web RollbackStarted)" -ge 2'
 t2=$(date +%s)
 expect "second rollback not before the interval ($((t2 - rb_at)) s after the first)" test $((t2 - rb_at)) -ge 28
 wait_rollout deployment web 40

@@ -7,16 +7,17 @@
 e2e_init paused
 cg_start
 
-deploy_create web web:v1 2
+# 5 restarts (~10 s) before the crash loop fails v2: time enough to pause once its ReplicaSet exists.
+deploy_create web web:v1 2 600 'canary-guard.io/crashloop-restarts: "5"'
 wait_rollout deployment web
 wait_until 20 "v1 verdict healthy (baseline)" verdict_is web web:v1 healthy
 
 set_image deployment web web:v2-crashloop
 # Pause as soon as the v2 ReplicaSet exists: the crash loop needs several restarts (~2 s each) before it fails.
-wait_until 10 "v2 ReplicaSet exists" test -n "$(rs_of web 2)"
+wait_until 10 "v2 ReplicaSet exists" rs_exists web 2
 kubectl -n "$NS" rollout pause deployment/web >/dev/null
 expect_eq "no rollback before the pause took effect" 0 "$(event_count web RollbackStarted)"
-wait_until 40 "decision=hold reason=paused logged" grep -qE "workload=$NS/web kind=deployment revision=2 decision=hold reason=paused" <(cg_logs)
+wait_until 40 "decision=hold reason=paused logged" log_has "workload=$NS/web kind=deployment revision=2 decision=hold reason=paused"
 wait_until 10 "RollbackHeld Event" has_event web RollbackHeld
 expect "RollbackHeld message says paused" grep -qi paused <<<"$(event_messages web RollbackHeld)"
 sleep 5  # several more reconciles of a crash-looping, paused Deployment

@@ -11,7 +11,7 @@ wait_rollout deployment web
 wait_until 20 "v1 verdict healthy (baseline)" verdict_is web web:v1 healthy
 
 set_image deployment web web:v2-unready
-wait_until 20 "v2 ReplicaSet exists" test -n "$(rs_of web 2)"
+wait_until 20 "v2 ReplicaSet exists" rs_exists web 2
 sleep 2
 expect_eq "v2 has no verdict (not judged yet)" "" "$(verdict_of_image web web:v2-unready)"
 set_image deployment web web:v3-crashloop

@@ -2,6 +2,8 @@
 // Skips with a reason when the sandbox environment is absent.
 #include <gtest/gtest.h>
 
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -247,9 +249,24 @@ TEST_F(KubeClientIT, InformerSurvivesApiserverRestartWithoutMissingUpdates) {
   boost::asio::co_spawn(ioc_, inf.run(), boost::asio::detached);
   auto run_until = [&](auto pred, std::chrono::seconds limit) {
     auto end = std::chrono::steady_clock::now() + limit;
-    while (!pred() && std::chrono::steady_clock::now() < end) ioc_.run_for(std::chrono::milliseconds{100});
+    while (!pred() && std::chrono::steady_clock::now() < end) {
+      if (ioc_.stopped()) ioc_.restart();  // run() from the helpers leaves it stopped
+      ioc_.run_for(std::chrono::milliseconds{100});
+    }
     return pred();
   };
+  // The informer's coroutine refers to `inf`: end it before `inf` goes away, whatever the test outcome.
+  struct StopInformer {
+    Informer<probes::DeploymentView>& inf;
+    Client& client;
+    boost::asio::io_context& ioc;
+    ~StopInformer() {
+      inf.stop();
+      client.cancel_watches();
+      ioc.restart();
+      ioc.run_for(std::chrono::milliseconds{500});
+    }
+  } stop_informer{inf, *admin_, ioc_};
   ASSERT_TRUE(run_until([&] { return inf.has_synced() && inf.find(ns_ + "/web"); }, std::chrono::seconds{30}));
 
   ASSERT_EQ(std::system((sandbox_script() + " restart-apiserver >/dev/null 2>&1").c_str()), 0);
@@ -274,9 +291,6 @@ TEST_F(KubeClientIT, InformerSurvivesApiserverRestartWithoutMissingUpdates) {
         return v && *v == "after-restart";
       },
       std::chrono::seconds{60}));
-  inf.stop();
-  admin_->cancel_watches();
-  ioc_.run_for(std::chrono::milliseconds{200});
 }
 
 }  // namespace

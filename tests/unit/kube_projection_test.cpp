@@ -286,5 +286,26 @@ TEST(DecodeEvent, DropsManagedFieldsButKeepsProjection) {
   EXPECT_TRUE((*parsed)["object"]["metadata"]["annotations"].contains("canary-guard.io/verdict"));
 }
 
+TEST(DecodeEvent, PodKeepsOnlyNodeNameOfSpec) {
+  auto line = R"({"type":"ADDED","object":{"metadata":{"name":"p","namespace":"n","labels":{"pod-template-hash":"h"}},
+    "spec":{"containers":[{"name":"a","image":"i","env":[{"name":"X","value":"{\"nested\":[1,2,{}]}"}]}],
+            "nodeName":"node-7","volumes":[{"name":"v","projected":{"sources":[]}}]},
+    "status":{"phase":"Pending","containerStatuses":[{"name":"a","restartCount":2,"state":{"waiting":{"reason":"ErrImagePull"}}}]}}})";
+  auto parsed = parse_event_json(line, /*pod=*/true);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ((*parsed)["object"]["spec"], (json{{"nodeName", "node-7"}}));
+  auto ev = decode_event<probes::PodView>(line);
+  ASSERT_TRUE(ev) << ev.error();
+  EXPECT_EQ(ev->object.node_name, "node-7");
+  EXPECT_EQ(ev->object.pod_template_hash, "h");
+  ASSERT_EQ(ev->object.containers.size(), 1u);
+  EXPECT_EQ(ev->object.containers[0].waiting_reason, "ErrImagePull");
+  EXPECT_EQ(ev->object.containers[0].restart_count, 2);
+  // Deployments keep their spec (the template fingerprint needs it).
+  auto d = parse_event_json(R"({"type":"ADDED","object":{"metadata":{"name":"d"},"spec":{"replicas":2}}})", false);
+  ASSERT_TRUE(d);
+  EXPECT_EQ((*d)["object"]["spec"]["replicas"], 2);
+}
+
 }  // namespace
 }  // namespace canary_guard::kube

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 

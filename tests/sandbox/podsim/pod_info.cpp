@@ -72,6 +72,7 @@ std::optional<PodInfo> parse_pod(const json& pod) {
   p.init_containers = containers_of(at(spec, "initContainers"));
 
   const json& status = at(pod, "status");
+  if (status.is_object()) p.status = status;
   p.phase = str(at(status, "phase"));
   p.start_time = parse_time(str(at(status, "startTime")));
   p.pod_ip = str(at(status, "podIP"));
@@ -87,6 +88,20 @@ std::optional<PodInfo> parse_pod(const json& pod) {
     }
   }
   return p;
+}
+
+bool status_contains(const json& current, const json& wanted) {
+  if (!wanted.is_object() || !current.is_object()) return current == wanted;
+  for (const auto& [key, value] : wanted.items()) {
+    const auto it = current.find(key);
+    if (it == current.end()) {
+      if (!value.is_null()) return false;  // a merge patch's null deletes: absent is the same
+      continue;
+    }
+    // Lists are replaced whole by a merge patch, so they must be equal; objects are merged key by key.
+    if (value.is_object() ? !status_contains(*it, value) : *it != value) return false;
+  }
+  return true;
 }
 
 std::string binding_body(const PodInfo& pod, const std::string& node) {

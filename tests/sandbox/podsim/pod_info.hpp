@@ -30,6 +30,7 @@ struct PodInfo {
   std::optional<ConditionMemory> ready;  // status.conditions[Ready]
   std::string pod_ip;
   std::string host_ip;
+  nlohmann::json status;  // status as the server has it (to skip rewriting what is already there)
 
   std::string key() const { return ns + "/" + name; }
   bool terminal() const { return phase == "Succeeded" || phase == "Failed"; }
@@ -37,6 +38,10 @@ struct PodInfo {
 
 // nullopt when the object lacks a namespace or name (nothing can be done with it).
 std::optional<PodInfo> parse_pod(const nlohmann::json& pod);
+
+// True when every field of `wanted` is already in `current` with the same value (what a merge patch of `wanted`
+// would not change).
+bool status_contains(const nlohmann::json& current, const nlohmann::json& wanted);
 
 // POST body for pods/<name>/binding.
 std::string binding_body(const PodInfo& pod, const std::string& node);

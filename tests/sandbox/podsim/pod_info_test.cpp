@@ -136,3 +136,48 @@ TEST(Nodes, NamesStatusAndTaints) {
 
 }  // namespace
 }  // namespace canary_guard::podsim
+
+namespace canary_guard::podsim {
+namespace {
+
+TEST(StatusContains, MergeSemantics) {
+  struct Case {
+    const char *current, *wanted;
+    bool want;
+  };
+  for (const auto& c : std::initializer_list<Case>{
+           {R"({})", R"({})", true},
+           {R"({"phase": "Running", "extra": 1})", R"({"phase": "Running"})", true},
+           {R"({"phase": "Pending"})", R"({"phase": "Running"})", false},
+           {R"({})", R"({"phase": "Running"})", false},
+           {R"({})", R"({"gone": null})", true},
+           {R"({"a": {"b": 1, "c": 2}})", R"({"a": {"b": 1}})", true},
+           {R"({"a": {"b": 1}})", R"({"a": {"b": 2}})", false},
+           {R"({"l": [1, 2]})", R"({"l": [1, 2]})", true},
+           {R"({"l": [1, 2, 3]})", R"({"l": [1, 2]})", false},  // lists are replaced whole
+           {R"(null)", R"({"phase": "Running"})", false},
+           {R"({"a": 5})", R"({"a": {"b": 1}})", false},
+       })
+    EXPECT_EQ(status_contains(nlohmann::json::parse(c.current), nlohmann::json::parse(c.wanted)), c.want)
+        << c.current << " vs " << c.wanted;
+}
+
+TEST(StatusContains, RoundTripOfOwnStatus) {
+  // What podsim wrote, read back, needs no rewrite.
+  std::vector<ContainerSpec> cs{{"web", "web:crashloop", parse_behaviour("web:crashloop")}};
+  const TimePoint start{std::chrono::seconds{1'700'000'000}};
+  SimPod pod({"ns", "p", "u", "h", ""}, cs, {}, {"n", "10.0.0.2", "10.244.0.2", start, start});
+  pod.advance(start + std::chrono::seconds{9}, Timing{});
+  const auto written = pod.status_json();
+  const auto read_back = nlohmann::json::parse(written.dump());
+  EXPECT_TRUE(status_contains(read_back, written));
+  EXPECT_TRUE(status_contains(parse_pod(nlohmann::json{{"metadata", {{"namespace", "ns"}, {"name", "p"}}},
+                                                       {"status", read_back}})
+                                  ->status,
+                              written));
+  pod.advance(start + std::chrono::seconds{11}, Timing{});  // one more restart
+  EXPECT_FALSE(status_contains(read_back, pod.status_json()));
+}
+
+}  // namespace
+}  // namespace canary_guard::podsim

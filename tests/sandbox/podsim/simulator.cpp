@@ -206,7 +206,8 @@ void Simulator::ensure_sim(Record& rec) {
   PodIdentity id{p.ns, p.name, p.uid, p.pod_template_hash, p.controller_revision_hash};
   rec.sim = std::make_unique<SimPod>(std::move(id), p.containers, p.init_containers, std::move(placement), seed);
   rec.sim->advance(now, options_.timing);
-  rec.dirty = true;
+  // After a podsim restart most pods already show exactly this: no need to write them all again.
+  rec.dirty = !status_contains(p.status, rec.sim->status_json());
   ++rec.sim_version;
   spdlog::info("pod={} node={} action=start {}", p.key(), p.node_name, rec.sim->describe());
 }
