@@ -19,8 +19,12 @@ bool daemonset_complete(const DaemonSetView& ds) {
 }
 
 TimePoint deployment_anchor(const DeploymentView& d, TimePoint revision_started) {
+  // Kubernetes writes whole seconds: a Progressing=True update less than 1 s before our first sight of the revision
+  // is the same moment, truncated. Using it (as the controller does) lets our timer fire with the controller's, not
+  // up to a second after it; an older update belongs to an earlier revision and is ignored.
   TimePoint anchor = revision_started;
-  if (const Condition* c = d.condition("Progressing"); c && c->status == "True" && c->last_update > anchor)
+  if (const Condition* c = d.condition("Progressing");
+      c && c->status == "True" && c->last_update + std::chrono::seconds{1} > revision_started)
     anchor = c->last_update;
   return anchor;
 }

@@ -47,6 +47,12 @@ struct Controller::WorkloadState {
   std::optional<TimePoint> ds_last_progress;
   std::optional<TimePoint> last_observed;
   std::set<std::string> said;  // "<hash>|<reason>" of hold/dry-run Events already recorded
+  // Read-your-writes: annotation values this process wrote, by revision object name, until the informer cache shows
+  // them. Without it the next reconcile can see the cache from before our own write and repeat a decision.
+  struct Written {
+    std::optional<std::string> verdict, rollback;
+  };
+  std::map<std::string, Written> written;
   bool problems_reported = false;
   bool active = false;
 };
@@ -99,6 +105,25 @@ Revision make_revision(const View& v, std::string hash, std::int64_t number) {
   if (const std::string* t = probes::find_value(v.meta.annotations, kRollbackAnnotation))
     r.rollback = parse_rollback(*t, r.hash);
   return r;
+}
+
+// Replaces a cached record with the one we wrote when the cache has not caught up yet; forgets ours once it has.
+template <class Overlay>
+void overlay_records(Revision& r, const probes::KeyValues& cached, std::map<std::string, Overlay>& written) {
+  auto it = written.find(r.name);
+  if (it == written.end()) return;
+  auto apply = [&](std::optional<std::string>& mine, std::string_view key, auto parse, auto& field) {
+    if (!mine) return;
+    const std::string* c = probes::find_value(cached, key);
+    if (c && *c == *mine) {
+      mine.reset();  // the cache has it
+    } else {
+      field = parse(*mine, r.hash);
+    }
+  };
+  apply(it->second.verdict, kVerdictAnnotation, parse_verdict, r.verdict);
+  apply(it->second.rollback, kRollbackAnnotation, parse_rollback, r.rollback);
+  if (!it->second.verdict && !it->second.rollback) written.erase(it);
 }
 
 std::optional<TimePoint> earliest(std::optional<TimePoint> a, std::optional<TimePoint> b) {
@@ -343,6 +368,7 @@ std::optional<Controller::Observation> Controller::observe(const std::string& ke
         const auto* rs = replicasets_.find(k);
         if (!rs || rs->meta.deleted || rs->revision < 0 || rs->pod_template_hash.empty()) continue;
         s.revisions.push_back(make_revision(*rs, rs->pod_template_hash, rs->revision));
+        overlay_records(s.revisions.back(), rs->meta.annotations, st.written);
         max_rev = std::max(max_rev, rs->revision);
         if (d_rev && rs->revision == *d_rev) cur = rs;
       }
@@ -362,6 +388,7 @@ std::optional<Controller::Observation> Controller::observe(const std::string& ke
         const auto* cr = revisions_.find(k);
         if (!cr || cr->meta.deleted) continue;
         s.revisions.push_back(make_revision(*cr, cr->hash, cr->revision));
+        overlay_records(s.revisions.back(), cr->meta.annotations, st.written);
         if (!cur || cr->revision > cur->revision) cur = cr;
       }
     }
@@ -511,6 +538,11 @@ awaitable<Result<Ok>> Controller::write_record(const Observation& obs, const Rev
                                                         : kube::paths::controllerrevisions(obs.ref.ns, rev.name);
   auto r = co_await client_.patch(path, kube::PatchType::merge, body.dump());
   if (!r) co_return unexpected(r.error());
+  if (auto it = state_.find(key_of(obs.kind, obs.ref.ns, obs.ref.name)); it != state_.end() && it->second) {
+    auto& w = it->second->written[rev.name];
+    if (ann.contains(kVerdictAnnotation)) w.verdict = ann[std::string(kVerdictAnnotation)].get<std::string>();
+    if (ann.contains(kRollbackAnnotation)) w.rollback = ann[std::string(kRollbackAnnotation)].get<std::string>();
+  }
   co_return Ok{};
 }
 
@@ -534,7 +566,7 @@ awaitable<Result<bool>> Controller::patch_workload(const Observation& obs, const
   auto plan = dep ? deployment_rollback(*w, *t) : daemonset_rollback(*w, *t);
   if (!plan) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, plan.error()));
   if (plan->skipped) co_return false;
-  auto p = co_await client_.patch(wpath, dep ? kube::PatchType::json : kube::PatchType::strategic, plan->body);
+  auto p = co_await client_.patch(wpath, kube::PatchType::json, plan->body);
   if (!p) co_return unexpected(p.error());
   co_return true;
 }
@@ -599,12 +631,13 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       in_flight_.insert(key);
       auto patched = co_await patch_workload(obs, *d.target);
       if (!patched) co_return unexpected(patched.error());  // re-read and re-decide (conflict: someone deployed)
-      rec.state = RollbackState::waiting;
-      r = co_await write_record(obs, *d.current, std::nullopt, rec);
-      if (!r) co_return r;
+      // Tell people before recording `waiting`: a crash in between repeats the Event rather than losing it.
       log(" target=" + std::to_string(d.target->number) + (*patched ? "" : " patch=skipped"));
       if (metrics_) metrics_->rollback(ns, name, kind, d.reason);
       co_await event(obs, "Warning", "RollbackStarted", d.message);
+      rec.state = RollbackState::waiting;
+      r = co_await write_record(obs, *d.current, std::nullopt, rec);
+      if (!r) co_return r;
       done(d);
       co_return Ok{};
     }
@@ -613,24 +646,27 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       in_flight_.insert(key);
       auto patched = co_await patch_workload(obs, *d.target);
       if (!patched) co_return unexpected(patched.error());
+      log(" target=" + std::to_string(d.target->number) + (*patched ? "" : " patch=skipped"));
+      if (metrics_) metrics_->rollback(ns, name, kind, d.reason);
+      co_await event(obs, "Warning", "RollbackStarted", d.message);
       RollbackRecord rec = *d.record_owner->rollback;
       rec.state = RollbackState::waiting;
       auto r = co_await write_record(obs, *d.record_owner, std::nullopt, rec);
       if (!r) co_return r;
-      log(" target=" + std::to_string(d.target->number) + (*patched ? "" : " patch=skipped"));
-      if (metrics_) metrics_->rollback(ns, name, kind, d.reason);
-      co_await event(obs, "Warning", "RollbackStarted", d.message);
       done(d);
       co_return Ok{};
     }
 
     case Action::confirm_patched: {
+      // The PATCH went through but the process stopped before telling anyone: tell now.
       in_flight_.insert(key);
+      log();
+      if (metrics_) metrics_->rollback(ns, name, kind, d.reason);
+      co_await event(obs, "Warning", "RollbackStarted", d.message);
       RollbackRecord rec = *d.record_owner->rollback;
       rec.state = RollbackState::waiting;
       auto r = co_await write_record(obs, *d.record_owner, std::nullopt, rec);
       if (!r) co_return r;
-      log();
       done(d);
       co_return Ok{};
     }

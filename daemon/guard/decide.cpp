@@ -68,7 +68,7 @@ Decision in_flight(const Snapshot& s, const Revision& owner, const Revision& cur
     }
     d.action = Action::confirm_patched;
     d.reason = rec.reason;
-    d.message = "The workload is on the rollback target " + rec.to + "; waiting for it to roll out.";
+    d.message = "Rolled back " + rev_label(owner) + " to " + rev_label(cur) + " (the PATCH went through before a restart); waiting for it to roll out.";
     return d;
   }
   // waiting

@@ -157,6 +157,15 @@ std::optional<TimePoint> parse_time(std::string_view s) {
   return TimePoint{std::chrono::milliseconds{secs * 1000 + millis}};
 }
 
+std::string format_time_ms(TimePoint t) {
+  std::string s = format_time(t);
+  const auto ms = t.time_since_epoch().count() % 1000;
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms < 0 ? ms + 1000 : ms));
+  s.insert(s.size() - 1, frac);
+  return s;
+}
+
 std::string format_verdict(const VerdictRecord& r) {
   std::string out{to_string(r.verdict)};
   out += " hash=" + r.hash + " at=" + format_time(r.at);
@@ -182,7 +191,7 @@ std::optional<VerdictRecord> parse_verdict(std::string_view text, std::string_vi
 std::string format_rollback(const RollbackRecord& r) {
   std::string out = "state=";
   out += to_string(r.state);
-  out += " from=" + r.from + " to=" + r.to + " to-revision=" + std::to_string(r.to_revision) + " at=" + format_time(r.at);
+  out += " from=" + r.from + " to=" + r.to + " to-revision=" + std::to_string(r.to_revision) + " at=" + format_time_ms(r.at);
   if (!r.reason.empty()) out += " reason=" + r.reason;
   return out;
 }

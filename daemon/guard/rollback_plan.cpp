@@ -70,9 +70,8 @@ json canonical_template(const json& tmpl) {
 bool templates_equal(const json& a, const json& b) { return canonical_template(a) == canonical_template(b); }
 
 Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const json& rs) {
-  const json* rv = path(d, {"metadata", "resourceVersion"});
-  if (!rv || !rv->is_string() || rv->get_ref<const std::string&>().empty())
-    return unexpected(std::string("deployment has no metadata.resourceVersion"));
+  const json* gen = path(d, {"metadata", "generation"});
+  if (!gen || !gen->is_number_integer()) return unexpected(std::string("deployment has no metadata.generation"));
   const json* dtmpl = path(d, {"spec", "template"});
   const json* tmpl = path(rs, {"spec", "template"});
   if (!tmpl || !tmpl->is_object()) return unexpected(std::string("target ReplicaSet has no spec.template"));
@@ -102,7 +101,10 @@ Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const 
 
   const json* da = path(d, {"metadata", "annotations"});
   json ops = json::array();
-  ops.push_back({{"op", "test"}, {"path", "/metadata/resourceVersion"}, {"value", *rv}});
+  // The precondition tests generation, not resourceVersion: generation rises with every spec or annotation change
+  // (what a rollback could overwrite) but not with the controller's status writes, which would fail a
+  // resourceVersion test several times a second during a rollout.
+  ops.push_back({{"op", "test"}, {"path", "/metadata/generation"}, {"value", *gen}});
   ops.push_back({{"op", "replace"}, {"path", "/spec/template"}, {"value", std::move(new_tmpl)}});
   // `replace` needs an existing key; a Deployment that never had annotations gets `add` (kubectl would fail: 422).
   ops.push_back({{"op", da && da->is_object() ? "replace" : "add"},
@@ -113,9 +115,8 @@ Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const 
 }
 
 Expected<RollbackRequest, std::string> daemonset_rollback(const json& ds, const json& cr) {
-  const json* rv = path(ds, {"metadata", "resourceVersion"});
-  if (!rv || !rv->is_string() || rv->get_ref<const std::string&>().empty())
-    return unexpected(std::string("daemonset has no metadata.resourceVersion"));
+  const json* gen = path(ds, {"metadata", "generation"});
+  if (!gen || !gen->is_number_integer()) return unexpected(std::string("daemonset has no metadata.generation"));
   const json* data = path(cr, {"data"});
   const json* crtmpl = path(cr, {"data", "spec", "template"});
   if (!data || !data->is_object() || !crtmpl || !crtmpl->is_object())
@@ -124,16 +125,19 @@ Expected<RollbackRequest, std::string> daemonset_rollback(const json& ds, const 
   if (!dstmpl) return unexpected(std::string("daemonset has no spec.template"));
 
   RollbackRequest req;
-  req.content_type = "application/strategic-merge-patch+json";
+  req.content_type = "application/json-patch+json";
   json target = *crtmpl;
   target.erase("$patch");
   if (templates_equal(*dstmpl, target)) {
     req.skipped = true;
     return req;
   }
-  json body = *data;  // the CR data verbatim (§6 step 8) ...
-  body["metadata"] = {{"resourceVersion", *rv}};  // ... plus the precondition
-  req.body = body.dump();
+  // kubectl sends the CR data, a strategic-merge patch whose `$patch: replace` swaps the whole template. A JSON patch
+  // replacing /spec/template has the same effect and can carry a precondition on generation (see above).
+  json ops = json::array();
+  ops.push_back({{"op", "test"}, {"path", "/metadata/generation"}, {"value", *gen}});
+  ops.push_back({{"op", "replace"}, {"path", "/spec/template"}, {"value", std::move(target)}});
+  req.body = ops.dump();
   return req;
 }
 

@@ -20,15 +20,15 @@ struct RollbackRequest {
 // an absent key, null, [] and {} are equal.
 bool templates_equal(const nlohmann::json& a, const nlohmann::json& b);
 
-// Deployment: JSON patch [test resourceVersion, replace /spec/template, replace /metadata/annotations].
+// Deployment: JSON patch [test generation, replace /spec/template, replace /metadata/annotations].
 // The template is the target ReplicaSet's spec.template without the pod-template-hash label; annotations are the
 // Deployment's own skip-list keys plus every target-RS annotation outside the skip list, except canary-guard's
 // bookkeeping records (which belong to the ReplicaSet they describe).
 Expected<RollbackRequest, std::string> deployment_rollback(const nlohmann::json& deployment,
                                                           const nlohmann::json& target_replicaset);
 
-// DaemonSet: the ControllerRevision's data (a strategic-merge patch) with metadata.resourceVersion added, which
-// makes the apiserver answer 409 Conflict if the DaemonSet changed since it was read.
+// DaemonSet: JSON patch [test generation, replace /spec/template with the ControllerRevision's template]: the
+// effect of kubectl's strategic-merge `$patch: replace`, plus the precondition.
 Expected<RollbackRequest, std::string> daemonset_rollback(const nlohmann::json& daemonset,
                                                          const nlohmann::json& target_revision);
 

@@ -91,11 +91,13 @@ class Informer {
     auto executor = co_await boost::asio::this_coro::executor;
     boost::asio::steady_timer timer(executor);
     timer_ = &timer;
+    running_ = true;
     Backoff backoff(opts_.backoff_min, opts_.backoff_max);
     bool need_list = true;
     while (!stopped_) {
       if (need_list) {
         auto r = co_await relist();
+        if (stopped_) break;
         if (!r) {
           ++stats_.errors;
           spdlog::warn("informer=\"{}\" event=list_failed {}", opts_.path, describe(r.error()));
@@ -105,6 +107,7 @@ class Informer {
         need_list = false;
         backoff.reset();
       }
+      if (stopped_) break;
       WatchOptions w;
       w.resource_version = rv_;
       w.allow_bookmarks = true;
@@ -141,7 +144,11 @@ class Informer {
       co_await sleep(timer, delay);
     }
     timer_ = nullptr;
+    running_ = false;
   }
+
+  // True while run() has not returned (its coroutine frame refers to this object).
+  bool running() const noexcept { return running_; }
 
   void stop() {
     stopped_ = true;
@@ -256,6 +263,7 @@ class Informer {
   std::string rv_;
   bool synced_ = false;
   bool stopped_ = false;
+  bool running_ = false;
   boost::asio::steady_timer* timer_ = nullptr;
   Handler on_add_, on_update_, on_delete_;
   InformerStats stats_;

@@ -100,14 +100,15 @@ synced_line=$(grep -m1 'event=caches_synced' "$CG_LOG" | sed -E 's/.*event=cache
 cg_stop
 
 mb() { echo "scale=1; $1 / 1024" | bc; }
+secs() { printf '%.3f' "$(echo "$1" | bc -l)"; }  # SECS EXPRESSION: evaluated, 3 decimals
 figure "== guard_idle: $COUNT guarded Deployments (1 replica each), idle ${IDLE} s"
 figure "  cluster-wide caches at sync: $synced_line"
-figure "  time to baseline all $COUNT: $(echo "$t_last_healthy - $t_first_log" | bc) s from daemon start ($(echo "$t_last_healthy - $t_sync_log" | bc) s after caches synced; start->synced $(echo "$t_sync_log - $t_first_log" | bc) s)"
+figure "  time to baseline all $COUNT: $(secs "$t_last_healthy - $t_first_log") s from daemon start ($(secs "$t_last_healthy - $t_sync_log") s after caches synced; start->synced $(secs "$t_sync_log - $t_first_log") s)"
 figure "  ReplicaSets with verdict healthy: $verdicts of $COUNT"
 figure "  RSS at baseline complete: $(mb "$rss_baselined") MB; idle: min $(mb "$rss_min") MB, max $(mb "$rss_max") MB, end $(mb "$rss_end") MB; peak (VmHWM) $(mb "$hwm") MB  (target <= 40 MB)"
-figure "  CPU idle: $((ticks1 - ticks0)) ticks (1/$hz s) in $(echo "scale=1; ($t1 - $t0) / 1" | bc) s = $(echo "scale=3; ($ticks1 - $ticks0) * 100 / $hz / ($t1 - $t0)" | bc) % of one core (target near 0)"
+figure "  CPU idle: $((ticks1 - ticks0)) ticks (1/$hz s) in $(echo "scale=1; ($t1 - $t0) / 1" | bc) s = $(secs "($ticks1 - $ticks0) * 100 / $hz / ($t1 - $t0)") % of one core (target near 0)"
 figure "  daemon log lines while idle: $((lines1 - lines0))"
-figure "  (setup: create $(echo "$t_rolled - $t_create" | bc) s to all rolled out; daemon start at +$(echo "$t_start - $t_create" | bc) s, synced at +$(echo "$t_synced - $t_create" | bc) s by the script's clock)"
+figure "  (setup: create to all rolled out $(secs "$t_rolled - $t_create") s; daemon started at +$(secs "$t_start - $t_create") s, synced at +$(secs "$t_synced - $t_create") s by the script's clock)"
 
 say "deleting namespace $NS and waiting until it is gone (at most 600 s)"
 t_del=$(date +%s.%N)

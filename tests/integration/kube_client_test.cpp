@@ -262,9 +262,12 @@ TEST_F(KubeClientIT, InformerSurvivesApiserverRestartWithoutMissingUpdates) {
     boost::asio::io_context& ioc;
     ~StopInformer() {
       inf.stop();
-      client.cancel_watches();
-      ioc.restart();
-      ioc.run_for(std::chrono::milliseconds{500});
+      auto end = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+      while (inf.running() && std::chrono::steady_clock::now() < end) {
+        client.cancel_watches();  // a watch may have started after the previous cancel
+        ioc.restart();
+        ioc.run_for(std::chrono::milliseconds{100});
+      }
     }
   } stop_informer{inf, *admin_, ioc_};
   ASSERT_TRUE(run_until([&] { return inf.has_synced() && inf.find(ns_ + "/web"); }, std::chrono::seconds{30}));

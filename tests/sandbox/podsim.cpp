@@ -2,7 +2,7 @@
 // tests/sandbox/podsim/simulator.hpp). Thin main: parse arguments, load the kubeconfig, wire, run.
 //
 //   podsim --kubeconfig F --nodes N --metrics-listen 127.0.0.1:PORT [--ready-delay 1s] [--crash-interval 2s]
-//          [--pull-interval 4s] [--rps 20] [--workers 4] [--watch-timeout 1s] [--log-level info]
+//          [--pull-interval 4s] [--rps 20] [--workers 4] [--watch-timeout 5m] [--log-level info]
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
 #include <boost/asio/co_spawn.hpp>
@@ -82,9 +82,8 @@ int main(int argc, char** argv) {
   app.add_option("--pull-interval", pull_text, "ErrImagePull/ImagePullBackOff alternation period");
   app.add_option("--rps", rps, "simulated requests per second per running pod")->check(CLI::Range(0.0, 10000.0));
   app.add_option("--workers", workers, "concurrent API writes")->check(CLI::Range(1, 64));
-  std::string watch_text = "1s";
-  app.add_option("--watch-timeout", watch_text,
-                 "length of one pod watch request (short: the client delivers events when a request ends)");
+  std::string watch_text = "5m";
+  app.add_option("--watch-timeout", watch_text, "length of one pod watch request (the server ends it; podsim resumes)");
   app.add_option("--log-level", level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   CLI11_PARSE(app, argc, argv);
@@ -104,7 +103,7 @@ int main(int argc, char** argv) {
   check_duration("--ready-delay", ready_delay_text, options.timing.ready_delay);
   check_duration("--crash-interval", crash_text, options.timing.crash_interval);
   check_duration("--pull-interval", pull_text, options.timing.pull_interval);
-  Duration watch_timeout{1000};
+  Duration watch_timeout{300'000};
   check_duration("--watch-timeout", watch_text, watch_timeout);
   options.watch_timeout_seconds = static_cast<int>(std::max<std::int64_t>(1, watch_timeout.count() / 1000));
   if (!loopback_listen(listen)) {

@@ -39,7 +39,9 @@ TEST(Records, VerdictRoundTripAndHashCheck) {
 TEST(Records, RollbackRoundTrip) {
   RollbackRecord r{RollbackState::waiting, "bbb", "aaa", 3, *parse_time("2026-11-21T10:00:00Z"), "progress_deadline"};
   std::string s = format_rollback(r);
-  EXPECT_EQ(s, "state=waiting from=bbb to=aaa to-revision=3 at=2026-11-21T10:00:00Z reason=progress_deadline");
+  EXPECT_EQ(s, "state=waiting from=bbb to=aaa to-revision=3 at=2026-11-21T10:00:00.000Z reason=progress_deadline");
+  r.at += std::chrono::milliseconds{250};
+  EXPECT_EQ(parse_rollback(format_rollback(r), "bbb")->at, r.at);  // milliseconds survive the round trip
   auto p = parse_rollback(s, "bbb");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->state, RollbackState::waiting);

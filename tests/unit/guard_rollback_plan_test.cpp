@@ -8,7 +8,7 @@ using namespace canary_guard::guard;
 namespace {
 json deployment() {
   return json::parse(R"({
-    "metadata":{"name":"web","resourceVersion":"812","annotations":{
+    "metadata":{"name":"web","resourceVersion":"812","generation":7,"annotations":{
       "deployment.kubernetes.io/revision":"3","kubernetes.io/change-cause":"v3","team":"x",
       "canary-guard.io/verdict":"healthy hash=zzz at=2026-01-01T00:00:00Z"}},
     "spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"image":"web:3","name":"web"}]}}}})");
@@ -31,7 +31,7 @@ TEST(RollbackPlan, DeploymentPatchMatchesKubectlPlusPrecondition) {
   EXPECT_EQ(r->content_type, "application/json-patch+json");
   auto ops = json::parse(r->body);
   ASSERT_EQ(ops.size(), 3u);
-  EXPECT_EQ(ops[0], json::parse(R"({"op":"test","path":"/metadata/resourceVersion","value":"812"})"));
+  EXPECT_EQ(ops[0], json::parse(R"({"op":"test","path":"/metadata/generation","value":7})"));
   EXPECT_EQ(ops[1]["op"], "replace");
   EXPECT_EQ(ops[1]["path"], "/spec/template");
   EXPECT_EQ(ops[1]["value"]["metadata"]["labels"], json::parse(R"({"app":"web"})"));
@@ -61,7 +61,7 @@ TEST(RollbackPlan, SameTemplateIsSkipped) {
 
 TEST(RollbackPlan, MalformedInputsAreErrors) {
   auto d = deployment();
-  d["metadata"].erase("resourceVersion");
+  d["metadata"].erase("generation");
   EXPECT_FALSE(deployment_rollback(d, replicaset()));
   EXPECT_FALSE(deployment_rollback(deployment(), json::object()));
   EXPECT_FALSE(deployment_rollback(json::array(), replicaset()));
@@ -81,17 +81,19 @@ TEST(RollbackPlan, TemplateEqualityRules) {
 }
 
 TEST(RollbackPlan, DaemonSetUsesRevisionDataWithPrecondition) {
-  auto ds = json::parse(R"({"metadata":{"name":"agent","resourceVersion":"77"},
+  auto ds = json::parse(R"({"metadata":{"name":"agent","resourceVersion":"77","generation":4},
     "spec":{"template":{"metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"image":"agent:2","name":"a"}]}}}})");
   auto cr = json::parse(R"({"metadata":{"name":"agent-h1"},"revision":1,
     "data":{"spec":{"template":{"$patch":"replace","metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"image":"agent:1","name":"a"}]}}}}})");
   auto r = daemonset_rollback(ds, cr);
   ASSERT_TRUE(r) << r.error();
-  EXPECT_EQ(r->content_type, "application/strategic-merge-patch+json");
-  auto body = json::parse(r->body);
-  EXPECT_EQ(body["metadata"]["resourceVersion"], "77");
-  EXPECT_EQ(body["spec"]["template"]["$patch"], "replace");
-  EXPECT_EQ(body["spec"]["template"]["spec"]["containers"][0]["image"], "agent:1");
+  EXPECT_EQ(r->content_type, "application/json-patch+json");
+  auto ops = json::parse(r->body);
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0], json::parse(R"({"op":"test","path":"/metadata/generation","value":4})"));
+  EXPECT_EQ(ops[1]["path"], "/spec/template");
+  EXPECT_FALSE(ops[1]["value"].contains("$patch"));
+  EXPECT_EQ(ops[1]["value"]["spec"]["containers"][0]["image"], "agent:1");
   ds["spec"]["template"]["spec"]["containers"][0]["image"] = "agent:1";
   EXPECT_TRUE(daemonset_rollback(ds, cr)->skipped);
   EXPECT_FALSE(daemonset_rollback(ds, json::parse(R"({"data":{}})")));

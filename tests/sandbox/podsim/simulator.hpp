@@ -33,9 +33,9 @@ struct SimulatorOptions {
   Duration tick{250};             // how often pod timelines are re-evaluated
   Duration node_refresh{20'000};  // heartbeat and taint re-assertion
   int workers = 4;                // concurrent API writes
-  // Length of one watch request. Short by default: kube::Client::watch (as of this writing) hands lines over only
-  // when its 64 KiB read buffer fills or the stream ends, so a short window is what bounds event latency.
-  int watch_timeout_seconds = 1;
+  // Length of one watch request; the server ends it and podsim resumes from the last resourceVersion. (A 1 s
+  // window was the workaround while kube::Client::watch delivered lines only when its read buffer filled.)
+  int watch_timeout_seconds = 300;
 };
 
 class Simulator {
