@@ -1,3 +1,4 @@
+#include "probes/json_limits.hpp"
 #include "probes/alerts.hpp"
 
 #include <algorithm>
@@ -12,34 +13,12 @@ namespace {
 using nlohmann::json;
 
 // Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-unsigned days_in_month(std::int64_t y, unsigned m) {
-  static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
 
 // Reads exactly n digits at s[pos].
-std::optional<int> digits(std::string_view s, std::size_t pos, std::size_t n) {
-  if (pos + n > s.size()) return std::nullopt;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-    v = v * 10 + (s[i] - '0');
-  }
-  return v;
-}
 
-const TimePoint kZeroTime{std::chrono::milliseconds{days_from_civil(1, 1, 1) * 86'400'000LL}};
+const TimePoint kZeroTime = *parse_rfc3339("0001-01-01T00:00:00Z");  // Go's zero time.Time
 
 Expected<KeyValues, std::string> string_map(const json& j) {
   KeyValues out;
@@ -52,25 +31,6 @@ Expected<KeyValues, std::string> string_map(const json& j) {
   return out;
 }
 
-bool depth_within(std::string_view body, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 // Optional string field: absent/null -> "", wrong type -> error.
 void opt_string(const json& obj, const char* key, std::string& out, const std::string& where, ValidationErrors& errs) {
@@ -132,7 +92,7 @@ void parse_alert(const json& j, std::size_t index, Alert& a, ValidationErrors& e
 Expected<WebhookMessage, ValidationErrors> parse_impl(std::string_view body, const WebhookLimits& limits) {
   if (body.size() > limits.max_body_bytes)
     return unexpected(ValidationErrors{"body of " + std::to_string(body.size()) + " bytes exceeds the limit"});
-  if (!depth_within(body, limits.max_depth)) return unexpected(ValidationErrors{"JSON nested too deeply"});
+  if (!json_depth_within(body, limits.max_depth)) return unexpected(ValidationErrors{"JSON nested too deeply"});
   const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return unexpected(ValidationErrors{"not valid JSON"});
   if (!doc.is_object()) return unexpected(ValidationErrors{"not a JSON object"});
@@ -170,47 +130,6 @@ Expected<WebhookMessage, ValidationErrors> parse_impl(std::string_view body, con
 
 bool is_zero_time(TimePoint t) { return t == kZeroTime; }
 
-std::optional<TimePoint> parse_rfc3339(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
-  if (s.size() < 20) return std::nullopt;
-  auto year = digits(s, 0, 4), month = digits(s, 5, 2), day = digits(s, 8, 2), hour = digits(s, 11, 2),
-       minute = digits(s, 14, 2), second = digits(s, 17, 2);
-  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
-  if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-    return std::nullopt;
-  if (*month < 1 || *month > 12 || *day < 1 ||
-      static_cast<unsigned>(*day) > days_in_month(*year, static_cast<unsigned>(*month)) || *hour > 23 ||
-      *minute > 59 || *second > 59)
-    return std::nullopt;
-  std::size_t pos = 19;
-  std::int64_t millis = 0;
-  if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-    ++pos;
-    const std::size_t start = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (pos - start < 3) millis = millis * 10 + (s[pos] - '0');
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-    for (std::size_t n = pos - start; n < 3; ++n) millis *= 10;
-  }
-  if (pos >= s.size()) return std::nullopt;
-  std::int64_t offset_minutes = 0;
-  if (s[pos] == 'Z' || s[pos] == 'z') {
-    ++pos;
-  } else if (s[pos] == '+' || s[pos] == '-') {
-    auto oh = digits(s, pos + 1, 2), om = digits(s, pos + 4, 2);
-    if (!oh || !om || pos + 3 >= s.size() || s[pos + 3] != ':' || *oh > 23 || *om > 59) return std::nullopt;
-    offset_minutes = (*oh * 60 + *om) * (s[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  const std::int64_t days = days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
-  const std::int64_t secs = days * 86'400 + *hour * 3600 + *minute * 60 + *second - offset_minutes * 60;
-  return TimePoint{std::chrono::milliseconds{secs * 1000 + millis}};
-}
 
 Expected<WebhookMessage, ValidationErrors> parse_alertmanager_webhook(std::string_view body,
                                                                       const WebhookLimits& limits) {

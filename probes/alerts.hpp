@@ -2,6 +2,7 @@
 // Alertmanager webhook notifications (spec/probes.md §3.1, §3.2, §3.4): parsing and validating a version "4"
 // body, the idempotency key, and turning firing alerts into a probe outcome for one workload. Pure and
 // non-throwing; JSON stays inside alerts.cpp. The HTTP receiver (daemon) owns auth, size limits and dedup state.
+#include "config/rfc3339.hpp"
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -57,7 +58,7 @@ Expected<WebhookMessage, ValidationErrors> parse_alertmanager_webhook(std::strin
 
 // RFC 3339 with optional fraction (truncated to milliseconds) and Z or +hh:mm/-hh:mm offset; lower-case t/z
 // accepted. nullopt when malformed or out of range.
-std::optional<TimePoint> parse_rfc3339(std::string_view s);
+using canary_guard::parse_rfc3339;  // config/rfc3339.hpp
 // True for Go's zero time.Time ("0001-01-01T00:00:00Z"), which means "no end" (R3.1).
 bool is_zero_time(TimePoint t);
 

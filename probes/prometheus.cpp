@@ -1,3 +1,4 @@
+#include "probes/json_limits.hpp"
 #include "probes/prometheus.hpp"
 
 #include <algorithm>
@@ -33,26 +34,6 @@ ErrorClass class_for_http_status(int status) {
   return (status >= 500 || status == 429) ? ErrorClass::transient : ErrorClass::config;
 }
 
-// nlohmann's parser recurses per nesting level; bound it before parsing (strings are skipped, escapes honoured).
-bool depth_within(std::string_view body, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -150,7 +131,7 @@ Expected<QueryResult, QueryError> parse_impl(int http_status, std::string_view b
   if (body.size() > options.max_body_bytes)
     return unexpected(make_error(ErrorClass::parse, "too_large",
                                  "response body of " + std::to_string(body.size()) + " bytes exceeds the limit"));
-  const bool depth_ok = depth_within(body, options.max_depth);
+  const bool depth_ok = json_depth_within(body, options.max_depth);
   const json doc = depth_ok ? json::parse(body, nullptr, /*allow_exceptions=*/false) : json(json::value_t::discarded);
   if (doc.is_discarded() || !doc.is_object()) {
     // Non-JSON: Prometheus starting (503 text/plain), unknown path (404), or a proxy's HTML page (502/504).

@@ -21,15 +21,18 @@ using kube::Result;
 template <class View>
 boost::asio::awaitable<Result<std::vector<View>>> list_views(kube::Client& c, std::string path) {
   kube::ListOptions opts;  // named: g++ 12 mishandles a braced temporary passed to a coroutine parameter
-  auto all = co_await c.list_all(path, opts);
-  if (!all) co_return unexpected(all.error());
+  kube::Decoder decoder;
   std::vector<View> out;
-  if (auto it = all->find("items"); it != all->end() && it->is_array()) {
-    for (const auto& item : *it) {
-      auto v = kube::Projector<View>::project(item);
-      if (v) out.push_back(std::move(*v));  // an object we cannot read is left out, never a crash
-    }
-  }
+  auto r = co_await c.list_pages_raw(
+      path, opts, 500, [&](std::string_view body, bool restarted) -> Expected<std::string, kube::Error> {
+        if (restarted) out.clear();
+        auto page = decoder.decode_list<View>(body);
+        if (!page) return unexpected(kube::make_error(kube::ErrorKind::bad_data, page.error()));
+        // An object we cannot read is left out (page->errors), never a crash.
+        for (auto& v : page->items) out.push_back(std::move(v));
+        return std::move(page->continue_token);
+      });
+  if (!r) co_return unexpected(r.error());
   co_return out;
 }
 

@@ -1,3 +1,4 @@
+#include "config/rfc3339.hpp"
 #include "daemon/guard/events.hpp"
 
 #include <cstdio>
@@ -21,7 +22,7 @@ boost::asio::awaitable<bool> EventRecorder::record(const ObjectRef& obj, std::st
   char suffix[32];
   std::snprintf(suffix, sizeof suffix, "%llx", nanos);
   if (message.size() > 1000) message.resize(1000);
-  const std::string ts = format_time(now);
+  const std::string ts = format_rfc3339(now);
   nlohmann::json ev = {
       {"apiVersion", "v1"},
       {"kind", "Event"},

@@ -1,5 +1,7 @@
 #include "daemon/guard/records.hpp"
 
+#include "config/rfc3339.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -61,15 +63,6 @@ std::optional<std::int64_t> to_int(std::string_view s) {
   return v;
 }
 
-// Days from civil (Howard Hinnant's algorithm): no timegm/locale dependence.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 }  // namespace
 
@@ -93,82 +86,12 @@ std::string_view to_string(RollbackState s) {
   return "started";
 }
 
-std::string format_time(TimePoint t) {
-  const auto secs = std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
-  std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  std::int64_t rem = secs - days * 86400;
-  // civil_from_days
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
-                static_cast<long long>(rem % 60));
-  return buf;
-}
 
-std::optional<TimePoint> parse_time(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-    return std::nullopt;
-  auto num = [&](std::size_t pos, std::size_t len) -> std::optional<std::int64_t> {
-    for (std::size_t i = pos; i < pos + len; ++i)
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-    return to_int(s.substr(pos, len));
-  };
-  auto Y = num(0, 4), M = num(5, 2), D = num(8, 2), h = num(11, 2), mi = num(14, 2), se = num(17, 2);
-  if (!Y || !M || !D || !h || !mi || !se) return std::nullopt;
-  if (*M < 1 || *M > 12 || *D < 1 || *D > 31 || *h > 23 || *mi > 59 || *se > 60) return std::nullopt;
-  std::size_t i = 19;
-  std::int64_t millis = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    int digits = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (digits < 3) millis = millis * 10 + (s[i] - '0');
-      ++digits;
-      ++i;
-    }
-    if (digits == 0) return std::nullopt;
-    for (int k = digits; k < 3; ++k) millis *= 10;
-  }
-  std::int64_t offset = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    auto oh = num(i + 1, 2), om = num(i + 4, 2);
-    if (!oh || !om) return std::nullopt;
-    offset = (*oh * 3600 + *om * 60) * (s[i] == '+' ? 1 : -1);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != s.size()) return std::nullopt;
-  const std::int64_t secs = days_from_civil(*Y, static_cast<unsigned>(*M), static_cast<unsigned>(*D)) * 86400 +
-                            *h * 3600 + *mi * 60 + *se - offset;
-  return TimePoint{std::chrono::milliseconds{secs * 1000 + millis}};
-}
 
-std::string format_time_ms(TimePoint t) {
-  std::string s = format_time(t);
-  const auto ms = t.time_since_epoch().count() % 1000;
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms < 0 ? ms + 1000 : ms));
-  s.insert(s.size() - 1, frac);
-  return s;
-}
 
 std::string format_verdict(const VerdictRecord& r) {
   std::string out{to_string(r.verdict)};
-  out += " hash=" + r.hash + " at=" + format_time(r.at);
+  out += " hash=" + r.hash + " at=" + format_rfc3339(r.at);
   if (!r.reason.empty()) out += " reason=" + r.reason;
   return out;
 }
@@ -181,7 +104,7 @@ std::optional<VerdictRecord> parse_verdict(std::string_view text, std::string_vi
   else return std::nullopt;
   r.hash = std::string(f.get("hash"));
   if (r.hash.empty() || r.hash != own_hash) return std::nullopt;
-  auto at = parse_time(f.get("at"));
+  auto at = parse_rfc3339(f.get("at"));
   if (!at) return std::nullopt;
   r.at = *at;
   r.reason = std::string(f.get("reason"));
@@ -191,7 +114,7 @@ std::optional<VerdictRecord> parse_verdict(std::string_view text, std::string_vi
 std::string format_rollback(const RollbackRecord& r) {
   std::string out = "state=";
   out += to_string(r.state);
-  out += " from=" + r.from + " to=" + r.to + " to-revision=" + std::to_string(r.to_revision) + " at=" + format_time_ms(r.at);
+  out += " from=" + r.from + " to=" + r.to + " to-revision=" + std::to_string(r.to_revision) + " at=" + format_rfc3339_ms(r.at);
   if (!r.reason.empty()) out += " reason=" + r.reason;
   return out;
 }
@@ -210,7 +133,7 @@ std::optional<RollbackRecord> parse_rollback(std::string_view text, std::string_
   r.to = std::string(f.get("to"));
   if (r.from.empty() || r.to.empty() || r.from != own_hash) return std::nullopt;
   auto rev = to_int(f.get("to-revision"));
-  auto at = parse_time(f.get("at"));
+  auto at = parse_rfc3339(f.get("at"));
   if (!rev || !at) return std::nullopt;
   r.to_revision = *rev;
   r.at = *at;

@@ -57,11 +57,5 @@ std::optional<VerdictRecord> parse_verdict(std::string_view text, std::string_vi
 std::string format_rollback(const RollbackRecord& r);
 std::optional<RollbackRecord> parse_rollback(std::string_view text, std::string_view own_hash);
 
-// RFC 3339 in UTC with seconds ("2026-11-21T10:00:00Z"); parse accepts fractions and numeric offsets.
-std::string format_time(TimePoint t);
-// The same with milliseconds ("2026-11-21T10:00:00.250Z"): rollback records are compared with Kubernetes' whole-second
-// condition times, and a second's worth of doubt there decides whether a deadline is stale.
-std::string format_time_ms(TimePoint t);
-std::optional<TimePoint> parse_time(std::string_view text);
 
 }  // namespace canary_guard::guard

@@ -31,65 +31,8 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
-int days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int>(doe) - 719468;
-}
 }  // namespace
 
-std::optional<TimePoint> parse_rfc3339(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
-  auto digits = [&](std::size_t pos, std::size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    int v = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      v = v * 10 + (s[i] - '0');
-    }
-    out = v;
-    return true;
-  };
-  int Y, M, D, h, m, sec;
-  if (s.size() < 20 || !digits(0, 4, Y) || s[4] != '-' || !digits(5, 2, M) || s[7] != '-' || !digits(8, 2, D) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2, h) || s[13] != ':' || !digits(14, 2, m) ||
-      s[16] != ':' || !digits(17, 2, sec))
-    return std::nullopt;
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
-  std::size_t pos = 19;
-  long long millis = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int nd = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (nd < 3) millis = millis * 10 + (s[pos] - '0');
-      ++nd;
-      ++pos;
-    }
-    if (nd == 0) return std::nullopt;
-    for (int i = nd; i < 3; ++i) millis *= 10;
-  }
-  int offset_min = 0;
-  if (pos >= s.size()) return std::nullopt;
-  if (s[pos] == 'Z' || s[pos] == 'z') {
-    ++pos;
-  } else if (s[pos] == '+' || s[pos] == '-') {
-    int oh, om;
-    if (!digits(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(pos + 4, 2, om))
-      return std::nullopt;
-    offset_min = (oh * 60 + om) * (s[pos] == '+' ? 1 : -1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  long long days = days_from_civil(Y, static_cast<unsigned>(M), static_cast<unsigned>(D));
-  long long secs = days * 86400 + h * 3600 + m * 60 + sec - offset_min * 60;
-  return TimePoint{std::chrono::milliseconds{secs * 1000 + millis}};
-}
 
 Expected<ExecResult, std::string> parse_exec_credential(std::string_view json) {
   auto j = nlohmann::json::parse(json.begin(), json.end(), nullptr, false);

@@ -2,6 +2,7 @@
 // Supplies the bearer token / client certificate for each request: a static token, a token file re-read when it
 // changes (bound service-account tokens rotate) or an exec plugin whose result is cached until it expires.
 // Owned by Client; used on the client's thread only.
+#include "config/rfc3339.hpp"
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -51,6 +52,6 @@ struct ExecResult {
 Expected<ExecResult, std::string> parse_exec_credential(std::string_view json);
 
 // RFC 3339 ("2024-01-02T03:04:05Z", fractional seconds and offsets allowed) to TimePoint.
-std::optional<TimePoint> parse_rfc3339(std::string_view s);
+using canary_guard::parse_rfc3339;  // config/rfc3339.hpp
 
 }  // namespace canary_guard::kube

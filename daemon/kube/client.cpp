@@ -354,14 +354,15 @@ Task<Result<json>> Client::list(std::string path, ListOptions opts) {
   co_return co_await json_call("LIST", "GET", list_target(path, opts), {}, {});
 }
 
-Task<Result<Ok>> Client::list_pages(std::string path, ListOptions opts, int page_limit,
-                                    std::function<void(json& page, bool restarted)> on_page) {
+Task<Result<Ok>> Client::list_pages_raw(std::string path, ListOptions opts, int page_limit, RawPageHandler on_page) {
   opts.limit = page_limit;
   const ListOptions first = opts;
   bool restarted = false;
   bool restart_pending = false;
   for (;;) {
-    auto page = co_await list(path, opts);
+    auto page = co_await perform("LIST", "GET", list_target(path, opts), {}, {});
+    if (page && (page->status < 200 || page->status >= 300))
+      page = unexpected(error_from_response(page->status, page->body));
     if (!page) {
       // An expired continue token: the snapshot is gone, start over once (apiserver etcd3/errors.go).
       if (page.error().kind == ErrorKind::gone && !opts.continue_token.empty() && !restarted) {
@@ -372,15 +373,28 @@ Task<Result<Ok>> Client::list_pages(std::string path, ListOptions opts, int page
       }
       co_return unexpected(page.error());
     }
-    if (!page->is_object()) co_return unexpected(make_error(ErrorKind::bad_data, "list response is not an object"));
-    std::string cont;
-    if (auto m = page->find("metadata"); m != page->end() && m->is_object())
-      if (auto c = m->find("continue"); c != m->end() && c->is_string()) cont = c->get<std::string>();
-    on_page(*page, restart_pending);
+    auto cont = on_page(page->body, restart_pending);
+    if (!cont) co_return unexpected(std::move(cont.error()));
     restart_pending = false;
-    if (cont.empty()) co_return Ok{};
-    opts.continue_token = cont;
+    if (cont->empty()) co_return Ok{};
+    opts.continue_token = std::move(*cont);
   }
+}
+
+Task<Result<Ok>> Client::list_pages(std::string path, ListOptions opts, int page_limit,
+                                    std::function<void(json& page, bool restarted)> on_page) {
+  co_return co_await list_pages_raw(
+      std::move(path), std::move(opts), page_limit,
+      [&on_page](std::string_view body, bool restarted) -> Expected<std::string, Error> {
+        auto page = json::parse(body, nullptr, /*allow_exceptions=*/false);
+        if (page.is_discarded()) return unexpected(make_error(ErrorKind::bad_data, "response is not valid JSON"));
+        if (!page.is_object()) return unexpected(make_error(ErrorKind::bad_data, "list response is not an object"));
+        std::string cont;
+        if (auto m = page.find("metadata"); m != page.end() && m->is_object())
+          if (auto c = m->find("continue"); c != m->end() && c->is_string()) cont = c->get<std::string>();
+        on_page(page, restarted);
+        return cont;
+      });
 }
 
 Task<Result<json>> Client::list_all(std::string path, ListOptions opts, int page_limit) {

@@ -82,6 +82,9 @@ struct ClientOptions {
 using RequestHook = std::function<void(std::string_view verb, std::string_view resource, int code)>;
 // One complete watch event line. Return false to stop the watch (the call then returns Ok).
 using LineHandler = std::function<bool(std::string_view line)>;
+// One raw LIST page body. Parses it and returns its metadata.continue ("" on the last page), or an Error that
+// ends the listing and is what list_pages_raw returns.
+using RawPageHandler = std::function<Expected<std::string, Error>(std::string_view body, bool restarted)>;
 
 class Client {
  public:
@@ -97,6 +100,9 @@ class Client {
   // token): on_page then sees a page with metadata.continue == "" first again, signalled by restarted=true.
   Task<Result<Ok>> list_pages(std::string path, ListOptions opts, int page_limit,
                               std::function<void(nlohmann::json& page, bool restarted)> on_page);
+  // The same paging, 410 restart and errors, without a JSON DOM: on_page parses each body itself (the informers
+  // use kube::Decoder, simdjson) and hands back the continue token.
+  Task<Result<Ok>> list_pages_raw(std::string path, ListOptions opts, int page_limit, RawPageHandler on_page);
   // All pages concatenated: {"metadata":{"resourceVersion":rv},"items":[...]}.
   Task<Result<nlohmann::json>> list_all(std::string path, ListOptions opts, int page_limit = 500);
   Task<Result<nlohmann::json>> patch(std::string path, PatchType type, std::string body);

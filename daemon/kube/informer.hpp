@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -184,7 +185,7 @@ class Informer {
   // One watch line. An Error only for ERROR events (the caller relists on gone); undecodable lines are counted
   // and skipped, because a relist would hit the same object again.
   Result<Ok> apply_line(std::string_view line) {
-    auto ev = decode_event<View>(line);
+    auto ev = decoder_.decode_event<View>(line);
     if (!ev) {
       ++stats_.decode_errors;
       spdlog::warn("informer=\"{}\" event=decode_failed error=\"{}\"", opts_.path, ev.error());
@@ -228,23 +229,24 @@ class Informer {
     lo.field_selector = opts_.field_selector;
     std::vector<View> items;
     std::string list_rv;
-    auto r = co_await client_.list_pages(opts_.path, lo, opts_.page_limit, [&](nlohmann::json& page, bool restarted) {
-      if (restarted) items.clear();
-      if (auto m = page.find("metadata"); m != page.end() && m->is_object())
-        if (auto rv = m->find("resourceVersion"); rv != m->end() && rv->is_string()) list_rv = *rv;
-      auto it = page.find("items");
-      if (it == page.end() || !it->is_array()) return;
-      items.reserve(items.size() + it->size());
-      for (const auto& obj : *it) {
-        auto v = Projector<View>::project(obj);
-        if (!v) {
-          ++stats_.decode_errors;
-          spdlog::warn("informer=\"{}\" event=decode_failed error=\"{}\"", opts_.path, v.error());
-          continue;
-        }
-        items.push_back(std::move(*v));
-      }
-    });
+    // A decoder of its own: its buffers grow to a whole page and are freed when the relist ends, while decoder_
+    // stays sized for single watch events.
+    Decoder pages;
+    auto r = co_await client_.list_pages_raw(
+        opts_.path, lo, opts_.page_limit,
+        [&](std::string_view body, bool restarted) -> Expected<std::string, Error> {
+          if (restarted) items.clear();
+          auto page = pages.decode_list<View>(body);
+          if (!page) return unexpected(make_error(ErrorKind::bad_data, page.error()));
+          if (page->resource_version) list_rv = std::move(*page->resource_version);
+          for (const auto& e : page->errors) {
+            ++stats_.decode_errors;
+            spdlog::warn("informer=\"{}\" event=decode_failed error=\"{}\"", opts_.path, e);
+          }
+          if (items.empty()) items = std::move(page->items);
+          else std::move(page->items.begin(), page->items.end(), std::back_inserter(items));
+          return std::move(page->continue_token);
+        });
     if (!r) co_return unexpected(r.error());
     if (list_rv.empty()) co_return unexpected(make_error(ErrorKind::bad_data, "list without resourceVersion"));
     replace(std::move(items), std::move(list_rv));
@@ -259,6 +261,7 @@ class Informer {
 
   Client& client_;
   InformerOptions opts_;
+  Decoder decoder_;  // watch lines; reused so each event costs no parser allocation
   std::unordered_map<std::string, View> cache_;
   std::string rv_;
   bool synced_ = false;

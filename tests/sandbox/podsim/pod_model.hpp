@@ -4,6 +4,7 @@
 // of (behaviour, start time, now, timing), so a restart of podsim continues where the cluster says the pod is.
 // Only pod-level condition transition times are remembered, because "since when" cannot be recomputed for a
 // condition that flaps. No I/O, no clock reads: tests drive it with explicit time points.
+#include "config/rfc3339.hpp"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -135,10 +136,9 @@ class SimPod {
   bool first_ = true;
 };
 
-// RFC 3339 in UTC with second precision, as metav1.Time serialises ("2024-05-01T12:00:00Z").
-std::string format_time(TimePoint t);
-// Accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)". nullopt on anything else.
-std::optional<TimePoint> parse_time(std::string_view s) noexcept;
+// RFC 3339 (config/rfc3339.hpp): whole seconds in UTC, as metav1.Time serialises.
+inline std::string format_time(TimePoint t) { return format_rfc3339(t); }
+inline std::optional<TimePoint> parse_time(std::string_view s) noexcept { return parse_rfc3339(s); }
 
 // Stable 64-bit FNV-1a, for fake container and image IDs.
 std::uint64_t fnv1a(std::string_view s) noexcept;
