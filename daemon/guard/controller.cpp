@@ -55,6 +55,8 @@ struct Controller::WorkloadState {
   std::map<std::string, Written> written;
   bool problems_reported = false;
   bool active = false;
+  // Generation our own rollback PATCH produced: a cached workload older than that is from before our write.
+  std::int64_t min_generation = 0;
 };
 
 namespace {
@@ -355,6 +357,7 @@ std::optional<Controller::Observation> Controller::observe(const std::string& ke
   obs.problems = std::move(resolved.problems);
   obs.ref = ObjectRef{std::string(to_string(obs.kind)), ns, name, meta->uid, meta->resource_version};
   obs.generation = meta->generation;
+  const bool cache_has_our_patch = meta->generation >= st.min_generation;
 
   // Revisions and the current one.
   TimePoint current_created{};
@@ -375,7 +378,8 @@ std::optional<Controller::Observation> Controller::observe(const std::string& ke
     }
     s.paused = dv->paused;
     // Spec §8: act only when the status describes the latest spec and the revision annotation has caught up.
-    s.status_current = dv->observed_generation >= dv->meta.generation && d_rev && cur && *d_rev == max_rev;
+    s.status_current =
+        cache_has_our_patch && dv->observed_generation >= dv->meta.generation && d_rev && cur && *d_rev == max_rev;
     if (cur) {
       s.current_hash = cur->pod_template_hash;
       current_created = cur->meta.created;
@@ -392,7 +396,7 @@ std::optional<Controller::Observation> Controller::observe(const std::string& ke
         if (!cur || cr->revision > cur->revision) cur = cr;
       }
     }
-    s.status_current = dsv->observed_generation >= dsv->meta.generation && cur;
+    s.status_current = cache_has_our_patch && dsv->observed_generation >= dsv->meta.generation && cur;
     if (cur) {
       s.current_hash = cur->hash;
       current_created = cur->meta.created;
@@ -439,9 +443,14 @@ std::optional<Controller::Observation> Controller::observe(const std::string& ke
   std::optional<TimePoint> next;
   if (dv) {
     if (auto dl = probes::deployment_progress_deadline(*dv)) deadline = *dl;
-    progress = probes::evaluate_deployment_progress(*dv, anchor, now, anchor_record);
+    // After our PATCH the target's progress clock starts at the PATCH: a ProgressDeadlineExceeded dated before
+    // PATCH + deadline was computed by the controller from the failed revision's last progress (or survived the
+    // undo, spec §7.4a) and says nothing about the target. A genuine one cannot appear earlier.
+    std::optional<TimePoint> stale_before;
+    if (anchor_record) stale_before = *anchor_record + deadline;
+    progress = probes::evaluate_deployment_progress(*dv, anchor, now, stale_before);
     s.rollout_complete =
-        probes::deployment_rollout_status(*dv, 0, anchor_record).state == probes::RolloutStatus::State::success;
+        probes::deployment_rollout_status(*dv, 0, stale_before).state == probes::RolloutStatus::State::success;
     next = probes::next_deadline(*dv, anchor);
   } else {
     deadline = obs.policy.daemonset_progress_deadline;
@@ -547,8 +556,9 @@ awaitable<Result<Ok>> Controller::write_record(const Observation& obs, const Rev
 }
 
 // GETs the workload and the target fresh, checks nothing changed since the decision, and PATCHes with a
-// resourceVersion precondition. Returns false when the workload already has the target template.
-awaitable<Result<bool>> Controller::patch_workload(const Observation& obs, const Revision& target) {
+// generation precondition. Returns the generation the PATCH produced, or nullopt when the workload already has the
+// target template (nothing sent).
+awaitable<Result<std::optional<std::int64_t>>> Controller::patch_workload(const Observation& obs, const Revision& target) {
   const bool dep = obs.kind == Kind::deployment;
   const std::string wpath = dep ? kube::paths::deployments(obs.ref.ns, obs.ref.name)
                                 : kube::paths::daemonsets(obs.ref.ns, obs.ref.name);
@@ -565,10 +575,10 @@ awaitable<Result<bool>> Controller::patch_workload(const Observation& obs, const
   if (!t) co_return unexpected(t.error());
   auto plan = dep ? deployment_rollback(*w, *t) : daemonset_rollback(*w, *t);
   if (!plan) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, plan.error()));
-  if (plan->skipped) co_return false;
+  if (plan->skipped) co_return std::optional<std::int64_t>{};
   auto p = co_await client_.patch(wpath, kube::PatchType::json, plan->body);
   if (!p) co_return unexpected(p.error());
-  co_return true;
+  co_return std::optional<std::int64_t>{p->value("/metadata/generation"_json_pointer, gen + 1)};
 }
 
 awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation& obs, const Decision& d) {
@@ -631,8 +641,9 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       in_flight_.insert(key);
       auto patched = co_await patch_workload(obs, *d.target);
       if (!patched) co_return unexpected(patched.error());  // re-read and re-decide (conflict: someone deployed)
+      if (*patched) st.min_generation = **patched;
       // Tell people before recording `waiting`: a crash in between repeats the Event rather than losing it.
-      log(" target=" + std::to_string(d.target->number) + (*patched ? "" : " patch=skipped"));
+      log(" target=" + std::to_string(d.target->number) + (patched->has_value() ? "" : " patch=skipped"));
       if (metrics_) metrics_->rollback(ns, name, kind, d.reason);
       co_await event(obs, "Warning", "RollbackStarted", d.message);
       rec.state = RollbackState::waiting;
@@ -646,7 +657,8 @@ awaitable<Result<Ok>> Controller::act(const std::string& key, const Observation&
       in_flight_.insert(key);
       auto patched = co_await patch_workload(obs, *d.target);
       if (!patched) co_return unexpected(patched.error());
-      log(" target=" + std::to_string(d.target->number) + (*patched ? "" : " patch=skipped"));
+      if (*patched) st.min_generation = **patched;
+      log(" target=" + std::to_string(d.target->number) + (patched->has_value() ? "" : " patch=skipped"));
       if (metrics_) metrics_->rollback(ns, name, kind, d.reason);
       co_await event(obs, "Warning", "RollbackStarted", d.message);
       RollbackRecord rec = *d.record_owner->rollback;

@@ -62,7 +62,8 @@ class Controller {
   boost::asio::awaitable<kube::Result<Ok>> write_record(const Observation& obs, const Revision& rev,
                                                         std::optional<VerdictRecord> verdict,
                                                         std::optional<RollbackRecord> rollback);
-  boost::asio::awaitable<kube::Result<bool>> patch_workload(const Observation& obs, const Revision& target);
+  boost::asio::awaitable<kube::Result<std::optional<std::int64_t>>> patch_workload(const Observation& obs,
+                                                                                   const Revision& target);
   boost::asio::awaitable<void> event(const Observation& obs, std::string type, std::string reason, std::string message);
 
   std::optional<Observation> observe(const std::string& key, WorkloadState& st, TimePoint now);
