@@ -42,6 +42,9 @@ TEST(Architecture, DependenciesPointOneWay) {
     EXPECT_EQ(text.find("#include \"probes/"), std::string::npos) << f;
     EXPECT_EQ(text.find("#include \"daemon/"), std::string::npos) << f;
   }
-  for (const auto& f : kPure)
-    if (f.rfind("probes/", 0) == 0) EXPECT_EQ(read(f).find("#include \"daemon/"), std::string::npos) << f;
+  for (const auto& f : kPure) {
+    if (f.rfind("probes/", 0) == 0) {
+      EXPECT_EQ(read(f).find("#include \"daemon/"), std::string::npos) << f;
+    }
+  }
 }
