@@ -212,8 +212,11 @@ TEST_F(KubeClientIT, WatchFromAncientRvIsGone) {
     return false;
   }));
   // 1.20 answers with 200 and an ERROR event (or 410 directly): both must read as gone.
-  if (!r) EXPECT_EQ(r.error().kind, ErrorKind::gone) << describe(r.error());
-  else EXPECT_TRUE(got_line);
+  if (!r) {
+    EXPECT_EQ(r.error().kind, ErrorKind::gone) << describe(r.error());
+  } else {
+    EXPECT_TRUE(got_line);
+  }
 }
 
 TEST_F(KubeClientIT, PagedListRestartsAfterCompaction) {
