@@ -184,28 +184,22 @@ bool Controller::synced() const {
 }
 
 void Controller::wire_handlers() {
-  auto on_deployment = [this](const std::string&, const probes::DeploymentView* d) {
-    std::string key = key_of(Kind::deployment, d->meta.ns, d->meta.name);
-    workload_by_uid_[d->meta.uid] = key;
-    queue_.add(key);
+  // Deployments and DaemonSets: remember uid -> workload key (owned objects find their workload by it) and enqueue.
+  auto wire_workload = [this](auto& informer, Kind kind) {
+    auto upsert = [this, kind](const std::string&, const auto* w) {
+      std::string key = key_of(kind, w->meta.ns, w->meta.name);
+      workload_by_uid_[w->meta.uid] = key;
+      queue_.add(key);
+    };
+    informer.on_add(upsert);
+    informer.on_update(upsert);
+    informer.on_delete([this, kind](const std::string&, const auto* w) {
+      workload_by_uid_.erase(w->meta.uid);
+      queue_.add(key_of(kind, w->meta.ns, w->meta.name));
+    });
   };
-  deployments_.on_add(on_deployment);
-  deployments_.on_update(on_deployment);
-  deployments_.on_delete([this](const std::string&, const probes::DeploymentView* d) {
-    workload_by_uid_.erase(d->meta.uid);
-    queue_.add(key_of(Kind::deployment, d->meta.ns, d->meta.name));
-  });
-  auto on_daemonset = [this](const std::string&, const probes::DaemonSetView* d) {
-    std::string key = key_of(Kind::daemonset, d->meta.ns, d->meta.name);
-    workload_by_uid_[d->meta.uid] = key;
-    queue_.add(key);
-  };
-  daemonsets_.on_add(on_daemonset);
-  daemonsets_.on_update(on_daemonset);
-  daemonsets_.on_delete([this](const std::string&, const probes::DaemonSetView* d) {
-    workload_by_uid_.erase(d->meta.uid);
-    queue_.add(key_of(Kind::daemonset, d->meta.ns, d->meta.name));
-  });
+  wire_workload(deployments_, Kind::deployment);
+  wire_workload(daemonsets_, Kind::daemonset);
 
   auto on_rs = [this](const std::string& key, const probes::ReplicaSetView* rs) {
     index_add(rs_by_owner_, owner_of_rs_, key, rs->meta.controller_uid);
