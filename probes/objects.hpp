@@ -50,6 +50,7 @@ struct DeploymentView {
   bool paused = false;
   std::optional<std::int32_t> progress_deadline_seconds;  // nullopt or INT32_MAX: none
   std::int32_t min_ready_seconds = 0;
+  std::int32_t revision_history_limit = 10;  // spec.revisionHistoryLimit (API default 10)
   std::string strategy;  // RollingUpdate | Recreate
   std::int64_t observed_generation = 0;
   std::int32_t replicas = 0, updated_replicas = 0, ready_replicas = 0, available_replicas = 0,
@@ -77,6 +78,7 @@ struct ReplicaSetView {
 struct DaemonSetView {
   ObjectMeta meta;
   std::string update_strategy;  // RollingUpdate | OnDelete
+  std::int32_t revision_history_limit = 10;  // spec.revisionHistoryLimit (API default 10)
   std::int64_t observed_generation = 0;
   std::int32_t desired_number_scheduled = 0, current_number_scheduled = 0, updated_number_scheduled = 0,
                number_ready = 0, number_available = 0, number_unavailable = 0;

@@ -50,15 +50,22 @@ std::optional<std::chrono::seconds> deployment_progress_deadline(const Deploymen
   return std::chrono::seconds{*d.progress_deadline_seconds};
 }
 
-std::optional<TimePoint> next_deadline(const DeploymentView& d, TimePoint revision_started) {
+bool deployment_completed_before(const DeploymentView& d) {
+  const Condition* c = d.condition("Progressing");
+  return c && c->reason == "NewReplicaSetAvailable" && d.replicas == d.updated_replicas;
+}
+
+std::optional<TimePoint> next_deadline(const DeploymentView& d, TimePoint revision_started, bool completed_before) {
   if (d.observed_generation < d.meta.generation) return std::nullopt;
+  if (completed_before || deployment_completed_before(d)) return std::nullopt;
   const auto deadline = deployment_progress_deadline(d);
   if (!deadline) return std::nullopt;
   return add_saturating(deployment_anchor(d, revision_started), *deadline);
 }
 
 ProbeResult evaluate_deployment_progress(const DeploymentView& d, TimePoint revision_started, TimePoint now,
-                                         std::optional<TimePoint> ignore_deadline_before) {
+                                         std::optional<TimePoint> ignore_deadline_before, bool completed_before,
+                                         bool status_lags) {
   if (d.observed_generation < d.meta.generation)
     return ProbeResult::inconclusive("stale_status", "observedGeneration " + std::to_string(d.observed_generation) +
                                                          " < generation " + std::to_string(d.meta.generation));
@@ -66,13 +73,17 @@ ProbeResult evaluate_deployment_progress(const DeploymentView& d, TimePoint revi
     return ProbeResult::pass("complete", std::to_string(d.updated_replicas) + " of " +
                                              std::to_string(d.spec_replicas) + " replicas updated and available");
   if (d.paused) return ProbeResult::inconclusive("paused", "deployment is paused", /*hold=*/true);
+  if (completed_before || deployment_completed_before(d))
+    return ProbeResult::inconclusive("available_dip", std::to_string(d.available_replicas) + " of " +
+                                                          std::to_string(d.spec_replicas) +
+                                                          " available after the rollout completed");
 
   if (const Condition* c = d.condition("Progressing"); c && c->status == "False" &&
                                                        c->reason == "ProgressDeadlineExceeded") {
     const bool stale = ignore_deadline_before && c->last_update < *ignore_deadline_before;
     if (!stale) return ProbeResult::fail("progress_deadline", "Progressing=False reason ProgressDeadlineExceeded");
   }
-  if (auto at = next_deadline(d, revision_started); at && now >= *at)
+  if (auto at = next_deadline(d, revision_started); at && now >= *at && !status_lags)
     return ProbeResult::fail("progress_deadline",
                              "no progress within progressDeadlineSeconds=" +
                                  seconds_text(*deployment_progress_deadline(d)) + " (own timer)");
@@ -84,8 +95,10 @@ ProbeResult evaluate_deployment_progress(const DeploymentView& d, TimePoint revi
 }
 
 std::optional<TimePoint> next_deadline(const DaemonSetView& ds, const config::Policy& policy,
-                                       TimePoint revision_started, std::optional<TimePoint> last_progress) {
+                                       TimePoint revision_started, std::optional<TimePoint> last_progress,
+                                       bool completed_before) {
   if (ds.observed_generation < ds.meta.generation) return std::nullopt;
+  if (completed_before) return std::nullopt;
   if (ds.update_strategy != "RollingUpdate") return std::nullopt;
   if (policy.daemonset_progress_deadline.count() <= 0) return std::nullopt;
   TimePoint anchor = revision_started;
@@ -95,7 +108,8 @@ std::optional<TimePoint> next_deadline(const DaemonSetView& ds, const config::Po
 
 ProbeResult evaluate_daemonset_progress(const DaemonSetView& ds, const config::Policy& policy,
                                         TimePoint revision_started, TimePoint now,
-                                        std::optional<TimePoint> last_progress) {
+                                        std::optional<TimePoint> last_progress, bool completed_before,
+                                        bool status_lags) {
   if (ds.observed_generation < ds.meta.generation)
     return ProbeResult::inconclusive("stale_status", "observedGeneration " + std::to_string(ds.observed_generation) +
                                                          " < generation " + std::to_string(ds.meta.generation));
@@ -105,7 +119,11 @@ ProbeResult evaluate_daemonset_progress(const DaemonSetView& ds, const config::P
                                              " pods updated and available");
   if (ds.update_strategy != "RollingUpdate")
     return ProbeResult::inconclusive("on_delete", "update strategy " + ds.update_strategy + " does not roll out");
-  if (auto at = next_deadline(ds, policy, revision_started, last_progress); at && now >= *at)
+  if (completed_before)
+    return ProbeResult::inconclusive("available_dip", std::to_string(ds.number_available) + " of " +
+                                                          std::to_string(ds.desired_number_scheduled) +
+                                                          " available after the rollout completed");
+  if (auto at = next_deadline(ds, policy, revision_started, last_progress); at && now >= *at && !status_lags)
     return ProbeResult::fail("progress_deadline", "no progress within daemonset_progress_deadline=" +
                                                       seconds_text(policy.daemonset_progress_deadline) +
                                                       " (own timer)");

@@ -11,9 +11,11 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "daemon/guard/guard_metrics.hpp"
+
 namespace canary_guard::app {
 
-class Metrics {
+class Metrics final : public guard::GuardMetrics {
  public:
   explicit Metrics(std::string_view version);
 
@@ -21,16 +23,16 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
 
   // outcome: completed | rolled_back | held | superseded
-  void rollout_finished(const std::string& ns, const std::string& workload, std::string_view kind, std::string_view outcome);
+  void rollout_finished(const std::string& ns, const std::string& workload, std::string_view kind, std::string_view outcome) override;
   // reason: metric_probe | alert | pod_signal | progress_deadline
-  void rollback(const std::string& ns, const std::string& workload, std::string_view kind, std::string_view reason);
+  void rollback(const std::string& ns, const std::string& workload, std::string_view kind, std::string_view reason) override;
   void rollout_active(const std::string& ns, const std::string& workload, std::string_view kind, bool active,
-                      double start_unix_seconds);
-  void pod_signal(const std::string& ns, const std::string& workload, std::string_view reason);
+                      double start_unix_seconds) override;
+  void pod_signal(const std::string& ns, const std::string& workload, std::string_view reason) override;
   void kube_request(std::string_view verb, std::string_view resource, int code);
-  void decision(std::string_view action);
+  void decision(std::string_view action) override;
   // Drops a workload's series when it is deleted or no longer guarded (R5.2).
-  void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind);
+  void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind) override;
 
   // Closed label values; anything else becomes "other" (R5.1).
   static std::string_view rollback_reason_label(std::string_view decision_reason);

@@ -27,6 +27,13 @@ Decision make(Action a, std::string reason, std::string message) {
 
 std::string rev_label(const Revision& r) { return "revision " + std::to_string(r.number) + " (" + r.hash + ")"; }
 
+// A probe's detail as a sentence: messages join several of them, so each ends with a full stop.
+std::string sentence(std::string text) {
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  if (!text.empty() && text.back() != '.' && text.back() != '!' && text.back() != '?') text += '.';
+  return text;
+}
+
 // The rollback record that is still in flight (started or waiting); the newest when there are several.
 const Revision* in_flight_owner(const std::vector<Revision>& revs) {
   const Revision* best = nullptr;
@@ -38,7 +45,7 @@ const Revision* in_flight_owner(const std::vector<Revision>& revs) {
   return best;
 }
 
-Decision in_flight(const Snapshot& s, const Revision& owner, const Revision& cur) {
+Decision in_flight(const Snapshot& s, const Revision& owner, const Revision& cur, TimePoint now) {
   const RollbackRecord& rec = *owner.rollback;
   const Revision* target = find_hash(s.revisions, rec.to);
   Decision d;
@@ -55,6 +62,15 @@ Decision in_flight(const Snapshot& s, const Revision& owner, const Revision& cur
   }
   if (rec.state == RollbackState::started) {
     if (s.current_hash == owner.hash) {
+      if (s.paused) {
+        // Crash recovery: the intent was recorded but the workload was paused since. kubectl refuses to undo a
+        // paused Deployment; so do we. The record stays `started`: resuming it resumes the rollback.
+        Decision h = make(Action::hold, "paused",
+                          "The rollback of " + rev_label(owner) + " was interrupted and the Deployment is paused now; "
+                          "holding (resume it to let the rollback finish, or roll back by hand).");
+        h.current = cur;
+        return h;
+      }
       if (!target) {
         Decision h = make(Action::hold, "target_missing",
                           "Rollback target " + rec.to + " no longer exists; holding, no guess is made.");
@@ -79,11 +95,12 @@ Decision in_flight(const Snapshot& s, const Revision& owner, const Revision& cur
     d.message = "The rolled-back template " + owner.hash + " was applied again during the rollback.";
     return d;
   }
+  const std::string after = " Holding: no further automatic rollback until a new revision appears; " +
+                            rev_label(cur) + " is no longer a rollback target.";
   if (s.failure) {
     d.action = Action::rollback_failed;
     d.reason = s.failure->reason;
-    d.message = "Rollback to " + rev_label(cur) + " did not succeed: " + s.failure->detail +
-                " Holding: no further automatic rollback until a new revision appears.";
+    d.message = "Rollback to " + rev_label(cur) + " did not succeed: " + sentence(s.failure->detail) + after;
     return d;
   }
   if (s.rollout_complete) {
@@ -92,15 +109,30 @@ Decision in_flight(const Snapshot& s, const Revision& owner, const Revision& cur
     d.message = "Rolled back from " + owner.hash + " to " + rev_label(cur) + "; the rollout is complete.";
     return d;
   }
+  if (s.deadline_passed) {
+    // Unschedulable pods or a quota hold a new release; a rollback that hits them has failed all the same.
+    d.action = Action::rollback_failed;
+    d.reason = s.hold ? s.hold->reason : "progress_deadline";
+    d.message = "Rollback to " + rev_label(cur) + " did not complete within its progress deadline" +
+                (s.hold ? ": " + sentence(s.hold->detail) : std::string(".")) + after;
+    return d;
+  }
+  const TimePoint limit = rec.at + s.rollback_wait_limit;
+  if (now >= limit) {
+    d.action = Action::rollback_failed;
+    d.reason = "rollback_timeout";
+    d.message = "Rollback to " + rev_label(cur) + " did not complete within " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(s.rollback_wait_limit).count()) +
+                " s" + (s.hold ? " (" + s.hold->reason + ")" : std::string()) + "." + after;
+    return d;
+  }
   d.action = Action::none;
   d.reason = "rollback_waiting";
-  d.recheck_at = s.next_check;
+  d.recheck_at = earliest(s.next_check, limit);
   return d;
 }
 
 }  // namespace
-
-std::string_view to_string(Kind k) { return k == Kind::deployment ? "Deployment" : "DaemonSet"; }
 
 std::string_view to_string(Action a) {
   switch (a) {
@@ -113,6 +145,8 @@ std::string_view to_string(Action a) {
     case Action::rollback_failed: return "rollback_failed";
     case Action::supersede: return "supersede";
     case Action::hold: return "hold";
+    case Action::remove_copied_records: return "remove_copied_records";
+    case Action::not_judged: return "not_judged";
   }
   return "none";
 }
@@ -129,12 +163,18 @@ std::optional<Revision> rollback_target(const std::vector<Revision>& revisions, 
 
 Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) {
   if (!policy.enabled) return make(Action::none, "not_guarded", {});
+  // Copies of our records on the workload would be copied onto every new ReplicaSet and could overwrite a
+  // re-used one's own record: remove them before anything else. Dry-run never writes to a workload.
+  if (s.records_on_workload && !policy.dry_run)
+    return make(Action::remove_copied_records, "copied_records",
+                "The Deployment carries copies of canary-guard's record annotations (kubectl rollout undo copies "
+                "them from the ReplicaSet); removing them.");
   // Doubt means no action: until the status describes the latest spec, nothing is judged.
   if (!s.status_current || s.current_hash.empty()) return make(Action::none, "status_not_current", {});
   const Revision* cur = find_hash(s.revisions, s.current_hash);
   if (!cur) return make(Action::none, "current_revision_unknown", {});
 
-  if (const Revision* owner = in_flight_owner(s.revisions)) return in_flight(s, *owner, *cur);
+  if (const Revision* owner = in_flight_owner(s.revisions)) return in_flight(s, *owner, *cur, now);
 
   // After a failed rollback, the target stays as it is until someone deploys a new revision.
   for (const auto& r : s.revisions) {
@@ -148,6 +188,13 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
   Decision d;
   d.current = *cur;
   d.dry_run = policy.dry_run;
+  if (s.on_delete && !(cur->verdict && cur->verdict->verdict == Verdict::healthy)) {
+    d.action = Action::not_judged;
+    d.reason = "on_delete";
+    d.message = rev_label(*cur) + " is not judged: the DaemonSet's updateStrategy is OnDelete, so its pods change "
+                "only when someone deletes them; canary-guard neither verifies nor rolls back such a revision.";
+    return d;
+  }
   const bool known_bad = cur->verdict && cur->verdict->verdict == Verdict::failed;
   if (cur->verdict && cur->verdict->verdict == Verdict::healthy) {
     d.action = Action::none;
@@ -182,6 +229,7 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
       d.reason = "paused";
       d.message = rev_label(*cur) + " failed (" + failure->detail +
                   ") but the Deployment is paused; holding (resume it, or roll back by hand).";
+      d.recheck_at = s.next_check;
       return d;
     }
     auto target = rollback_target(s.revisions, cur->hash);
@@ -203,23 +251,31 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     d.action = Action::rollback;
     d.reason = failure->reason;
     d.target = *target;
-    d.message = rev_label(*cur) + " failed: " + failure->detail + " Rolling back to " + rev_label(*target) +
-                ", the last revision verified healthy.";
+    d.message = rev_label(*cur) + " failed: " + sentence(failure->detail) + " Rolling back to " +
+                rev_label(*target) + ", the last revision verified healthy.";
     return d;
   }
 
   if (s.hold) {
     d.action = Action::hold;
     d.reason = s.hold->reason;
-    d.message = rev_label(*cur) + ": " + s.hold->detail;
+    d.message = rev_label(*cur) + ": " + sentence(s.hold->detail) + " Holding: no rollback while the cause is " +
+                "outside the release.";
     d.recheck_at = s.next_check;
     return d;
   }
 
   if (s.rollout_complete) {
+    if (s.pods_expected <= 0) {
+      // Zero pods prove nothing: judged once it has pods (a scale-up re-enqueues the workload).
+      d.action = Action::none;
+      d.reason = "no_pods";
+      d.recheck_at = s.next_check;
+      return d;
+    }
     const bool any_verdict =
         std::any_of(s.revisions.begin(), s.revisions.end(), [](const Revision& r) { return r.verdict.has_value(); });
-    if (!any_verdict) {
+    if (!any_verdict && s.baseline_eligible) {
       // First sight of this workload: a complete, available revision is the healthy baseline.
       d.action = Action::mark_healthy;
       d.reason = "baseline";

@@ -2,8 +2,17 @@
 // The decision core: given a snapshot of one workload (its revisions with their verdicts and rollback records, and
 // what the probes concluded about the current revision), the policy and `now`, decide the one next step.
 //
-// Pure: standard library and project headers only; no I/O, no JSON, no clock reads. The reconciler
-// (daemon/guard/reconciler.*) builds the snapshot from the informer caches and carries out the decision.
+// Pure: standard library and project headers only; no I/O, no JSON, no clock reads. observe() (observe.hpp) builds
+// the snapshot from the informer caches; act() (act.hpp) carries out the decision.
+//
+// Doubt means no action. What this core refuses to conclude, and why:
+//  - a status that does not describe the latest spec, or a current revision it cannot name: nothing is judged;
+//  - a revision that completed with no pod (replicas 0, a DaemonSet with no eligible node) proved nothing: it is
+//    neither healthy nor a baseline until it completed with pods;
+//  - "baseline" (healthy without a bake) only for the revision a workload was on when the guard first saw it, with
+//    no verdict anywhere (observe() decides eligibility; a revision the guard saw start is always baked);
+//  - no rollback target (no healthy revision, or only ones whose rollback failed): hold, never guess;
+//  - a rollback whose target neither completes nor fails within its wait limit ends as failed, never waits forever.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,16 +21,15 @@
 #include "config/clock.hpp"
 #include "config/policy.hpp"
 #include "daemon/guard/records.hpp"
+#include "daemon/guard/workload_key.hpp"
 
 namespace canary_guard::guard {
-
-enum class Kind { deployment, daemonset };
-std::string_view to_string(Kind k);
 
 struct Revision {
   std::string name;  // ReplicaSet or ControllerRevision name
   std::string hash;  // pod-template-hash / controller-revision-hash
   std::int64_t number = 0;
+  std::string template_fingerprint;  // canonical template fingerprint (kube::template_fingerprint)
   std::optional<VerdictRecord> verdict;
   std::optional<RollbackRecord> rollback;  // present on a revision the guard rolled back away from
 };
@@ -45,10 +53,22 @@ struct Snapshot {
 
   // Probe conclusions about the current revision (already computed by the reconciler).
   bool rollout_complete = false;          // `kubectl rollout status` would report success now
-  std::optional<TimePoint> complete_since;  // when the guard first saw it complete
+  std::optional<TimePoint> complete_since;  // when the guard first saw it complete with pods
+  std::int32_t pods_expected = 0;           // spec.replicas / desiredNumberScheduled: 0 proves nothing
   std::optional<Finding> failure;           // a probe FAILed: grounds for rollback
   std::optional<Finding> hold;              // a probe asks to hold (paused, unschedulable, quota ...)
+  bool deadline_passed = false;             // the progress deadline passed (failure, or held: unschedulable/quota)
   std::optional<TimePoint> next_check;      // earliest time a probe outcome may change without any event
+
+  // The current revision may become the healthy baseline without a bake (see observe.hpp for when).
+  bool baseline_eligible = false;
+  // The workload itself carries copies of the guard's record annotations (kubectl rollout undo copies them from
+  // the ReplicaSet; the controller would copy them onto every new ReplicaSet): remove them first.
+  bool records_on_workload = false;
+  // A DaemonSet with updateStrategy OnDelete: nothing rolls out by itself, so nothing is judged.
+  bool on_delete = false;
+  // How long a rollback may wait for its target to complete (the target's deadline; a default when it has none).
+  std::chrono::milliseconds rollback_wait_limit{std::chrono::seconds{600}};
 
   int rollbacks_in_flight = 0;  // across the fleet, excluding this workload
   int max_concurrent_rollbacks = 1;
@@ -64,6 +84,8 @@ enum class Action {
   rollback_failed,     // the target did not roll out: hold until a new revision appears
   supersede,           // someone deployed another revision during our rollback: our record ends, theirs is judged
   hold,                // neither roll back nor promote; tell people once
+  remove_copied_records,  // delete the guard's record annotations from the workload (copies made by others)
+  not_judged,          // the revision cannot be judged (OnDelete DaemonSet); tell people once
 };
 std::string_view to_string(Action a);
 
@@ -78,7 +100,8 @@ struct Decision {
   bool dry_run = false;
 };
 
-// Newest revision with a healthy verdict other than `exclude_hash`, skipping failed ones.
+// Newest revision with a healthy verdict other than `exclude_hash`. A revision that was the target of a rollback
+// that failed is marked unfit (act writes Verdict::unfit) and so never qualifies again until it is re-verified.
 std::optional<Revision> rollback_target(const std::vector<Revision>& revisions, std::string_view exclude_hash);
 
 Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now);

@@ -9,17 +9,10 @@
 #include <string>
 
 #include "config/clock.hpp"
+#include "daemon/guard/object_ref.hpp"
 #include "daemon/kube/client.hpp"
 
 namespace canary_guard::guard {
-
-struct ObjectRef {
-  std::string kind;  // Deployment | DaemonSet
-  std::string ns;
-  std::string name;
-  std::string uid;
-  std::string resource_version;
-};
 
 class EventRecorder {
  public:

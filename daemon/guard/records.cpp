@@ -70,6 +70,7 @@ std::string_view to_string(Verdict v) {
   switch (v) {
     case Verdict::healthy: return "healthy";
     case Verdict::failed: return "failed";
+    case Verdict::unfit: return "unfit";
     case Verdict::none: break;
   }
   return "none";
@@ -101,6 +102,7 @@ std::optional<VerdictRecord> parse_verdict(std::string_view text, std::string_vi
   VerdictRecord r;
   if (f.head == "healthy") r.verdict = Verdict::healthy;
   else if (f.head == "failed") r.verdict = Verdict::failed;
+  else if (f.head == "unfit") r.verdict = Verdict::unfit;
   else return std::nullopt;
   r.hash = std::string(f.get("hash"));
   if (r.hash.empty() || r.hash != own_hash) return std::nullopt;

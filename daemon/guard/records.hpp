@@ -2,7 +2,7 @@
 // The guard's durable memory: verdicts and in-flight rollback records, kept as annotations on the ReplicaSet or
 // ControllerRevision they describe, so they survive restarts and show in `kubectl describe`.
 //
-//   canary-guard.io/verdict:  "healthy hash=6d8f7c9b5 at=2026-11-21T10:00:00Z reason=baked"
+//   canary-guard.io/verdict:  "healthy hash=6d8f7c9b5 at=2026-11-21T10:00:00Z reason=baked"  (or failed, unfit)
 //   canary-guard.io/rollback: "state=waiting from=6d8f7c9b5 to=7c9f8d6b4 to-revision=3 at=2026-11-21T10:03:00Z reason=crash_loop"
 //
 // Each record names the hash of the object it belongs to. Kubernetes copies annotations around (an undo copies a
@@ -21,7 +21,9 @@ inline constexpr std::string_view kVerdictAnnotation = "canary-guard.io/verdict"
 inline constexpr std::string_view kRollbackAnnotation = "canary-guard.io/rollback";
 inline constexpr std::string_view kAnnotationPrefix = "canary-guard.io/";
 
-enum class Verdict { none, healthy, failed };
+// unfit: the revision was verified healthy once, but a rollback to it did not complete; it is no rollback target
+// until it is deployed and verified again.
+enum class Verdict { none, healthy, failed, unfit };
 
 struct VerdictRecord {
   Verdict verdict = Verdict::none;

@@ -3,7 +3,9 @@
 #include <array>
 #include <string_view>
 
+#include "config/config.hpp"
 #include "daemon/guard/records.hpp"
+#include "daemon/kube/projection.hpp"
 
 namespace canary_guard::guard {
 namespace {
@@ -21,26 +23,10 @@ bool in_skip_list(std::string_view k) {
   return false;
 }
 
-bool is_empty_value(const json& v) {
-  return v.is_null() || ((v.is_array() || v.is_object()) && v.empty());
-}
-
-json normalise(const json& v) {
-  if (v.is_object()) {
-    json out = json::object();
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      json n = normalise(it.value());
-      if (!is_empty_value(n)) out[it.key()] = std::move(n);
-    }
-    return out;
-  }
-  if (v.is_array()) {
-    json out = json::array();
-    for (const auto& e : v) out.push_back(normalise(e));
-    return out;
-  }
-  return v;
-}
+// canary-guard.io/*: the guard's own settings (kept as the Deployment has them now) and records (which belong to
+// the object they are on). Neither comes from the target ReplicaSet.
+bool guard_key(std::string_view k) { return k.substr(0, config::annotation::prefix.size()) == config::annotation::prefix; }
+bool guard_setting(std::string_view k) { return guard_key(k) && k != kVerdictAnnotation && k != kRollbackAnnotation; }
 
 const json* path(const json& j, std::initializer_list<const char*> keys) {
   const json* cur = &j;
@@ -55,19 +41,12 @@ const json* path(const json& j, std::initializer_list<const char*> keys) {
 
 }  // namespace
 
-json canonical_template(const json& tmpl) {
-  json t = tmpl;
-  if (t.is_object()) {
-    auto m = t.find("metadata");
-    if (m != t.end() && m->is_object()) {
-      auto l = m->find("labels");
-      if (l != m->end() && l->is_object()) l->erase("pod-template-hash");
-    }
-  }
-  return normalise(t);
+// One canonical form for templates in the whole daemon: the projection's fingerprint (kube/projection.hpp).
+bool templates_equal(const json& a, const json& b) {
+  auto fa = kube::template_fingerprint(a.dump());
+  auto fb = kube::template_fingerprint(b.dump());
+  return fa && fb && *fa == *fb;
 }
-
-bool templates_equal(const json& a, const json& b) { return canonical_template(a) == canonical_template(b); }
 
 Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const json& rs) {
   const json* gen = path(d, {"metadata", "generation"});
@@ -92,10 +71,10 @@ Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const 
   json annotations = json::object();
   if (const json* da = path(d, {"metadata", "annotations"}); da && da->is_object())
     for (auto it = da->begin(); it != da->end(); ++it)
-      if (in_skip_list(it.key())) annotations[it.key()] = it.value();
+      if (in_skip_list(it.key()) || guard_setting(it.key())) annotations[it.key()] = it.value();
   if (const json* ra = path(rs, {"metadata", "annotations"}); ra && ra->is_object())
     for (auto it = ra->begin(); it != ra->end(); ++it) {
-      if (in_skip_list(it.key()) || it.key() == kVerdictAnnotation || it.key() == kRollbackAnnotation) continue;
+      if (in_skip_list(it.key()) || guard_key(it.key())) continue;
       annotations[it.key()] = it.value();
     }
 

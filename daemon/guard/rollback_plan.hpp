@@ -17,13 +17,15 @@ struct RollbackRequest {
 };
 
 // §2.2: templates compared as JSON with the pod-template-hash label removed from both; key order ignored and
-// an absent key, null, [] and {} are equal.
+// an absent key, null, [] and {} are equal. The one canonical form is kube::template_fingerprint.
 bool templates_equal(const nlohmann::json& a, const nlohmann::json& b);
 
 // Deployment: JSON patch [test generation, replace /spec/template, replace /metadata/annotations].
 // The template is the target ReplicaSet's spec.template without the pod-template-hash label; annotations are the
-// Deployment's own skip-list keys plus every target-RS annotation outside the skip list, except canary-guard's
-// bookkeeping records (which belong to the ReplicaSet they describe).
+// Deployment's own skip-list keys plus every target-RS annotation outside the skip list, except canary-guard's own
+// keys: its records belong to the ReplicaSet they describe, and its settings (canary-guard.io/enabled, bake-time,
+// dry-run, thresholds ...) stay exactly as the Deployment has them now, so a rollback never changes how the guard
+// treats the workload (in opt-in mode losing `enabled` would orphan the rollback record).
 Expected<RollbackRequest, std::string> deployment_rollback(const nlohmann::json& deployment,
                                                           const nlohmann::json& target_replicaset);
 
@@ -32,7 +34,5 @@ Expected<RollbackRequest, std::string> deployment_rollback(const nlohmann::json&
 Expected<RollbackRequest, std::string> daemonset_rollback(const nlohmann::json& daemonset,
                                                          const nlohmann::json& target_revision);
 
-// Canonical form used by templates_equal and by the fingerprint: empty values dropped, pod-template-hash removed.
-nlohmann::json canonical_template(const nlohmann::json& tmpl);
 
 }  // namespace canary_guard::guard

@@ -69,6 +69,7 @@ class Backoff {
 template <class View>
 class Informer {
  public:
+  using value_type = View;
   using Handler = std::function<void(const std::string& key, const View* obj)>;
 
   Informer(Client& client, InformerOptions opts) : client_(client), opts_(std::move(opts)) {}

@@ -465,6 +465,7 @@ struct Decoder::Impl {
     std::int32_t pds = 0;
     if (r.integer(spec, "progressDeadlineSeconds", pds, "spec")) d.progress_deadline_seconds = pds;
     r.integer(spec, "minReadySeconds", d.min_ready_seconds, "spec");
+    r.integer(spec, "revisionHistoryLimit", d.revision_history_limit, "spec");
     if (spec) {
       if (Obj strategy = r.object(spec, "strategy", "spec")) r.str(strategy, "type", d.strategy, "spec.strategy");
     }
@@ -520,6 +521,7 @@ struct Decoder::Impl {
     }
     if (d.update_strategy.empty()) d.update_strategy = "RollingUpdate";
     r.integer(spec, "minReadySeconds", d.min_ready_seconds, "spec");
+    r.integer(spec, "revisionHistoryLimit", d.revision_history_limit, "spec");
     Obj status = r.object(j, "status", "");
     r.integer(status, "observedGeneration", d.observed_generation, "status");
     r.integer(status, "desiredNumberScheduled", d.desired_number_scheduled, "status");

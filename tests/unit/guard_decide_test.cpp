@@ -27,6 +27,7 @@ Snapshot snap(std::vector<Revision> revs, std::string current) {
   s.current_hash = std::move(current);
   s.revisions = std::move(revs);
   s.max_concurrent_rollbacks = 3;
+  s.pods_expected = 2;
   return s;
 }
 
@@ -133,9 +134,134 @@ TEST(Decide, HoldSignalHolds) {
 TEST(Decide, BaselineOnFirstSight) {
   auto s = snap({rev("a", 1), rev("b", 2)}, "b");
   s.rollout_complete = true;
+  s.baseline_eligible = true;
   auto d = decide(s, policy(), T0);
   EXPECT_EQ(d.action, Action::mark_healthy);
   EXPECT_EQ(d.reason, "baseline");
+}
+
+TEST(Decide, OnlyRevisionLeftWithoutVerdictIsBakedNotBaseline) {
+  // revisionHistoryLimit 0 deleted the healthy v1: v2 is the only revision and has no verdict. observe() says it
+  // is not eligible (the guard saw it start); it is baked like any release.
+  auto s = snap({rev("b", 2)}, "b");
+  s.rollout_complete = true;
+  s.complete_since = T0;
+  s.baseline_eligible = false;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::none);
+  EXPECT_EQ(d.reason, "baking");
+  d = decide(s, policy(), T0 + 300s);
+  EXPECT_EQ(d.action, Action::mark_healthy);
+  EXPECT_EQ(d.reason, "baked");
+}
+
+TEST(Decide, ZeroPodsProveNothing) {
+  // Complete at replicas 0 (or a DaemonSet with no eligible node): neither baseline nor healthy, however long.
+  for (bool eligible : {true, false}) {
+    auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+    if (eligible) s = snap({rev("b", 2)}, "b");
+    s.rollout_complete = true;
+    s.complete_since = T0 - 1h;
+    s.baseline_eligible = eligible;
+    s.pods_expected = 0;
+    auto d = decide(s, policy(), T0);
+    EXPECT_EQ(d.action, Action::none) << eligible;
+    EXPECT_EQ(d.reason, "no_pods") << eligible;
+    s.pods_expected = 1;  // scaled up and complete again: judged now
+    s.complete_since = T0;
+    EXPECT_EQ(decide(s, policy(), T0).action, eligible ? Action::mark_healthy : Action::none) << eligible;
+  }
+  // A failure with zero pods expected still rolls back (e.g. the deadline of a scale-up that never came).
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.pods_expected = 0;
+  s.failure = Finding{"pod_signal:crash_loop", "x"};
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::rollback);
+}
+
+TEST(Decide, CopiedRecordsOnTheWorkloadAreRemovedFirst) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.records_on_workload = true;
+  s.failure = Finding{"pod_signal:crash_loop", "x"};
+  s.status_current = false;  // even before the status is current: the copy spreads with every new ReplicaSet
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::remove_copied_records);
+  auto p = policy();
+  p.dry_run = true;  // dry-run never writes to a workload
+  EXPECT_EQ(decide(s, p, T0).action, Action::none);
+}
+
+TEST(Decide, OnDeleteDaemonSetIsNotJudged) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.kind = Kind::daemonset;
+  s.on_delete = true;
+  s.failure = Finding{"pod_signal:crash_loop", "x"};
+  s.rollout_complete = true;
+  s.complete_since = T0 - 1h;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::not_judged);
+  EXPECT_EQ(d.reason, "on_delete");
+  EXPECT_NE(d.message.find("OnDelete"), std::string::npos);
+}
+
+TEST(Decide, UnfitTargetIsSkipped) {
+  // b was verified healthy, then a rollback to it failed (act marked it unfit): the next rollback goes to a.
+  auto b = rev("b", 2, Verdict::healthy);
+  b.verdict->verdict = Verdict::unfit;
+  auto s = snap({rev("a", 1, Verdict::healthy), b, rev("c", 3)}, "c");
+  s.failure = Finding{"pod_signal:crash_loop", "x"};
+  auto d = decide(s, policy(), T0);
+  ASSERT_EQ(d.action, Action::rollback);
+  EXPECT_EQ(d.target->hash, "a");
+  // With only the unfit one left: hold.
+  s = snap({b, rev("c", 3)}, "c");
+  s.failure = Finding{"pod_signal:crash_loop", "x"};
+  d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "no_healthy_revision");
+}
+
+TEST(Decide, InterruptedRollbackOfAPausedDeploymentHolds) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::started, "a");
+  auto s = snap({rev("a", 2, Verdict::healthy), b}, "b");
+  s.paused = true;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "paused");
+  s.paused = false;
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::resume_rollback);
+}
+
+TEST(Decide, WaitingRollbackHasAnEnd) {
+  auto b = with_record(rev("b", 3, Verdict::failed), RollbackState::waiting, "a", T0);
+  auto s = snap({rev("a", 4, Verdict::healthy), b}, "a");
+  s.rollback_wait_limit = 600s;
+  // No deadline, no progress: waits until the limit, then fails (never holds a slot forever).
+  auto d = decide(s, policy(), T0 + 599s);
+  EXPECT_EQ(d.action, Action::none);
+  EXPECT_EQ(*d.recheck_at, T0 + 600s);
+  d = decide(s, policy(), T0 + 600s);
+  EXPECT_EQ(d.action, Action::rollback_failed);
+  EXPECT_EQ(d.reason, "rollback_timeout");
+  // The target's deadline passed while it was held (unschedulable): the rollback failed too.
+  s.deadline_passed = true;
+  s.hold = Finding{"unschedulable", "pods Unschedulable"};
+  d = decide(s, policy(), T0 + 20s);
+  EXPECT_EQ(d.action, Action::rollback_failed);
+  EXPECT_EQ(d.reason, "unschedulable");
+  // Completion wins over the limit.
+  s.deadline_passed = false;
+  s.hold.reset();
+  s.rollout_complete = true;
+  EXPECT_EQ(decide(s, policy(), T0 + 900s).action, Action::rollback_succeeded);
+}
+
+TEST(Decide, MessagesAreSentences) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.failure = Finding{"pod_signal:crash_loop", "pod web-b-1 container 0 waiting CrashLoopBackOff after 3 restarts"};
+  auto d = decide(s, policy(), T0);
+  ASSERT_EQ(d.action, Action::rollback);
+  EXPECT_NE(d.message.find("after 3 restarts. Rolling back to revision 1 (a)"), std::string::npos) << d.message;
+  EXPECT_EQ(d.message.back(), '.');
 }
 
 TEST(Decide, BakeTimeBoundaries) {

@@ -54,3 +54,16 @@ TEST(Records, RollbackRoundTrip) {
   EXPECT_FALSE(parse_rollback("state=bogus from=bbb to=aaa to-revision=3 at=2026-11-21T10:00:00Z", "bbb"));
   EXPECT_FALSE(parse_rollback("state=waiting from=bbb to=aaa to-revision=x at=2026-11-21T10:00:00Z", "bbb"));
 }
+
+TEST(Records, UnfitVerdictRoundTrips) {
+  using namespace canary_guard::guard;
+  const canary_guard::TimePoint t{std::chrono::seconds{1'800'000'000}};
+  const VerdictRecord v{Verdict::unfit, "abc", t, "rollback_failed"};
+  const auto text = format_verdict(v);
+  EXPECT_EQ(text.rfind("unfit hash=abc ", 0), 0u) << text;
+  auto back = parse_verdict(text, "abc");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->verdict, Verdict::unfit);
+  EXPECT_EQ(back->reason, "rollback_failed");
+  EXPECT_FALSE(parse_verdict(text, "other"));  // a copy on another object is ignored
+}

@@ -98,3 +98,24 @@ TEST(RollbackPlan, DaemonSetUsesRevisionDataWithPrecondition) {
   EXPECT_TRUE(daemonset_rollback(ds, cr)->skipped);
   EXPECT_FALSE(daemonset_rollback(ds, json::parse(R"({"data":{}})")));
 }
+
+TEST(RollbackPlan, GuardSettingsStayAsTheDeploymentHasThem) {
+  // The Deployment's canary-guard.io/* settings are kept as they are now, whatever the target ReplicaSet carries
+  // (an older copy, or none): in opt-in mode losing `enabled` mid-rollback would orphan the rollback record.
+  auto d = deployment();
+  d["metadata"]["annotations"]["canary-guard.io/enabled"] = "true";
+  d["metadata"]["annotations"]["canary-guard.io/bake-time"] = "45s";
+  auto rs = replicaset();
+  rs["metadata"]["annotations"]["canary-guard.io/bake-time"] = "5s";     // an older copy of the setting
+  rs["metadata"]["annotations"]["canary-guard.io/dry-run"] = "true";     // a setting since removed
+  auto r = deployment_rollback(d, rs);
+  ASSERT_TRUE(r) << r.error();
+  const auto ann = json::parse(r->body)[2]["value"];
+  EXPECT_EQ(ann.value("canary-guard.io/enabled", ""), "true");
+  EXPECT_EQ(ann.value("canary-guard.io/bake-time", ""), "45s");
+  EXPECT_FALSE(ann.contains("canary-guard.io/dry-run"));
+  // Records never travel, neither the Deployment's copy nor the ReplicaSet's own.
+  EXPECT_FALSE(ann.contains("canary-guard.io/verdict"));
+  EXPECT_FALSE(ann.contains("canary-guard.io/rollback"));
+  EXPECT_EQ(ann.value("kubernetes.io/change-cause", ""), "v1");
+}

@@ -217,6 +217,53 @@ TEST(DaemonSetProgress, Progressed) {
   EXPECT_FALSE(daemonset_progressed(a, b));
 }
 
+TEST(DeploymentProgress, CompletedRolloutThatDipsIsNotTimedOut) {
+  // isCompleteDeployment: Progressing reason NewReplicaSetAvailable and replicas == updatedReplicas. An HPA scales
+  // 3 -> 5 long after the deadline: the controller never estimates progress again, and neither does the own timer.
+  auto d = rolling();
+  d.spec_replicas = 5;
+  d.replicas = d.updated_replicas = 5;
+  d.available_replicas = 3;
+  d.conditions = {cond("Progressing", "True", "NewReplicaSetAvailable", kStart)};
+  auto r = evaluate_deployment_progress(d, kStart, kStart + 1h);
+  EXPECT_EQ(r.outcome, Outcome::inconclusive);
+  EXPECT_EQ(r.reason, "available_dip");
+  EXPECT_FALSE(r.hold);
+  EXPECT_FALSE(next_deadline(d, kStart));
+  // Old replicas still there (a rollout in progress): estimated as usual.
+  d.replicas = 6;
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 1h).outcome, Outcome::fail);
+  // The guard saw it complete before: no own timer either, whatever the reason says now.
+  d.replicas = 5;
+  d.conditions = {cond("Progressing", "True", "ReplicaSetUpdated", kStart)};
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 1h).outcome, Outcome::fail);
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 1h, std::nullopt, /*completed_before=*/true).reason,
+            "available_dip");
+  EXPECT_FALSE(next_deadline(d, kStart, /*completed_before=*/true));
+}
+
+TEST(DeploymentProgress, LaggingStatusStopsOnlyTheOwnTimer) {
+  auto d = rolling();
+  auto r = evaluate_deployment_progress(d, kStart, kStart + 601s, std::nullopt, false, /*status_lags=*/true);
+  EXPECT_EQ(r.outcome, Outcome::inconclusive);
+  EXPECT_EQ(r.reason, "progressing");
+  d.conditions = {cond("Progressing", "False", "ProgressDeadlineExceeded", kStart + 600s)};
+  EXPECT_EQ(evaluate_deployment_progress(d, kStart, kStart + 601s, std::nullopt, false, true).outcome, Outcome::fail);
+}
+
+TEST(DaemonSetProgress, CompletedBeforeIsNotTimedOut) {
+  auto ds = ds_rolling();
+  config::Policy p;
+  p.daemonset_progress_deadline = std::chrono::seconds{30};
+  EXPECT_EQ(evaluate_daemonset_progress(ds, p, kStart, kStart + 31s).outcome, Outcome::fail);
+  auto r = evaluate_daemonset_progress(ds, p, kStart, kStart + 31s, std::nullopt, /*completed_before=*/true);
+  EXPECT_EQ(r.outcome, Outcome::inconclusive);
+  EXPECT_EQ(r.reason, "available_dip");
+  EXPECT_FALSE(next_deadline(ds, p, kStart, std::nullopt, true));
+  EXPECT_EQ(evaluate_daemonset_progress(ds, p, kStart, kStart + 31s, std::nullopt, false, /*status_lags=*/true).outcome,
+            Outcome::inconclusive);
+}
+
 TEST(Outcome, Tokens) {
   EXPECT_EQ(to_string(Outcome::pass), "pass");
   EXPECT_EQ(to_string(Outcome::fail), "fail");

@@ -1,0 +1,29 @@
+#pragma once
+// What the guard reports to its own metrics (spec/probes.md §5). The guard owns this interface; the daemon wiring
+// passes an implementation (app::Metrics), tests pass a recording fake or nothing. Label values handed in are the
+// guard's closed tokens; the implementation maps anything else to "other" (R5.1).
+#include <string>
+#include <string_view>
+
+namespace canary_guard::guard {
+
+class GuardMetrics {
+ public:
+  virtual ~GuardMetrics() = default;
+  // outcome: completed | rolled_back | held | superseded
+  virtual void rollout_finished(const std::string& ns, const std::string& workload, std::string_view kind,
+                                std::string_view outcome) = 0;
+  // A rollback was started (counted once per rollback, whatever crash recovery happens in between). reason: the
+  // decision reason (progress_deadline, pod_signal:<signal>, ...).
+  virtual void rollback(const std::string& ns, const std::string& workload, std::string_view kind,
+                        std::string_view reason) = 0;
+  virtual void rollout_active(const std::string& ns, const std::string& workload, std::string_view kind, bool active,
+                              double start_unix_seconds) = 0;
+  // A pod fast-failure signal failed a revision. reason: probes::PodSignal token.
+  virtual void pod_signal(const std::string& ns, const std::string& workload, std::string_view reason) = 0;
+  virtual void decision(std::string_view action) = 0;
+  // The workload was deleted or is no longer guarded: drop its series (R5.2).
+  virtual void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind) = 0;
+};
+
+}  // namespace canary_guard::guard

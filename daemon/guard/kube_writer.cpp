@@ -1,0 +1,98 @@
+#include "daemon/guard/kube_writer.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/guard/rollback_plan.hpp"
+#include "daemon/kube/projection.hpp"
+#include "daemon/kube/resources.hpp"
+
+namespace canary_guard::guard {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+
+std::string workload_path(const Observation& obs) {
+  return obs.key.kind == Kind::deployment ? kube::paths::deployments(obs.key.ns, obs.key.name)
+                                          : kube::paths::daemonsets(obs.key.ns, obs.key.name);
+}
+
+std::string revision_path(const Observation& obs, const std::string& name) {
+  return obs.key.kind == Kind::deployment ? kube::paths::replicasets(obs.key.ns, name)
+                                          : kube::paths::controllerrevisions(obs.key.ns, name);
+}
+
+}  // namespace
+
+awaitable<Result<Ok>> KubeWriter::write_record(const Observation& obs, const Revision& rev,
+                                               std::optional<VerdictRecord> verdict,
+                                               std::optional<RollbackRecord> rollback) {
+  nlohmann::json ann = nlohmann::json::object();
+  if (verdict) ann[std::string(kVerdictAnnotation)] = format_verdict(*verdict);
+  if (rollback) ann[std::string(kRollbackAnnotation)] = format_rollback(*rollback);
+  nlohmann::json body = {{"metadata", {{"annotations", ann}}}};
+  auto r = co_await client_.patch(revision_path(obs, rev.name), kube::PatchType::merge, body.dump());
+  if (!r) co_return unexpected(r.error());
+  co_return Ok{};
+}
+
+awaitable<Result<FreshRollback>> KubeWriter::prepare_rollback(const Observation& obs, const Revision& target) {
+  const bool dep = obs.key.kind == Kind::deployment;
+  auto [w, t] = co_await both(client_.get(workload_path(obs)), client_.get(revision_path(obs, target.name)));
+  if (!w) co_return unexpected(w.error());
+  if (!t) co_return unexpected(t.error());
+  FreshRollback fresh;
+  fresh.generation = w->value("/metadata/generation"_json_pointer, std::int64_t{0});
+  fresh.paused = dep && w->value("/spec/paused"_json_pointer, false);
+  const auto tmpl = w->contains("spec") && (*w)["spec"].is_object() && (*w)["spec"].contains("template")
+                        ? (*w)["spec"]["template"].dump()
+                        : std::string("null");
+  auto fp = kube::template_fingerprint(tmpl);
+  if (!fp) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, "workload template: " + fp.error()));
+  fresh.template_fingerprint = *fp;
+  auto plan = dep ? deployment_rollback(*w, *t) : daemonset_rollback(*w, *t);
+  if (!plan) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, plan.error()));
+  fresh.skipped = plan->skipped;
+  fresh.content_type = plan->content_type;
+  fresh.body = std::move(plan->body);
+  co_return fresh;
+}
+
+awaitable<Result<std::int64_t>> KubeWriter::send_rollback(const Observation& obs, const FreshRollback& plan) {
+  auto p = co_await client_.patch(workload_path(obs), kube::PatchType::json, plan.body);
+  if (!p) co_return unexpected(p.error());
+  co_return p->value("/metadata/generation"_json_pointer, plan.generation + 1);
+}
+
+awaitable<Result<Ok>> KubeWriter::remove_workload_records(const Observation& obs) {
+  // A merge patch deletes with null and tolerates absent keys; the resourceVersion makes it fail (409) when the
+  // workload changed since it was observed.
+  nlohmann::json body = {{"metadata",
+                          {{"resourceVersion", obs.ref.resource_version},
+                           {"annotations",
+                            {{std::string(kVerdictAnnotation), nullptr}, {std::string(kRollbackAnnotation), nullptr}}}}}};
+  auto r = co_await client_.patch(workload_path(obs), kube::PatchType::merge, body.dump());
+  if (!r) co_return unexpected(r.error());
+  co_return Ok{};
+}
+
+void KubeWriter::event(const ObjectRef& obj, std::string type, std::string reason, std::string message) {
+  asio::co_spawn(
+      ioc_,
+      [events = &events_, obj, type = std::move(type), reason = std::move(reason),
+       message = std::move(message)]() -> awaitable<void> { co_await events->record(obj, type, reason, message); },
+      [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("component=events event=crashed error=\"{}\"", ex.what());
+        }
+      });
+}
+
+}  // namespace canary_guard::guard

@@ -1,0 +1,38 @@
+#pragma once
+// KubeWriter: the guard's Writer (act.hpp) on the Kubernetes API. Record annotations are merge patches on the
+// ReplicaSet / ControllerRevision; the rollback is the kubectl-equivalent JSON patch of rollback_plan.hpp with a
+// `test` of metadata.generation first; copied records are removed from the workload by a merge patch that carries
+// the observed resourceVersion (a stale one fails with 409); Events are sent in the background. Owned by the
+// Controller.
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/guard/act.hpp"
+#include "daemon/guard/events.hpp"
+#include "daemon/kube/client.hpp"
+
+namespace canary_guard::guard {
+
+class KubeWriter final : public Writer {
+ public:
+  KubeWriter(boost::asio::io_context& ioc, kube::Client& client, EventRecorder& events)
+      : ioc_(ioc), client_(client), events_(events) {}
+
+  boost::asio::awaitable<Result<Ok>> write_record(const Observation& obs, const Revision& rev,
+                                                  std::optional<VerdictRecord> verdict,
+                                                  std::optional<RollbackRecord> rollback) override;
+  boost::asio::awaitable<Result<FreshRollback>> prepare_rollback(const Observation& obs,
+                                                                 const Revision& target) override;
+  boost::asio::awaitable<Result<std::int64_t>> send_rollback(const Observation& obs,
+                                                             const FreshRollback& plan) override;
+  boost::asio::awaitable<Result<Ok>> remove_workload_records(const Observation& obs) override;
+  void event(const ObjectRef& obj, std::string type, std::string reason, std::string message) override;
+
+ private:
+  boost::asio::io_context& ioc_;
+  kube::Client& client_;
+  EventRecorder& events_;
+};
+
+}  // namespace canary_guard::guard
