@@ -1,10 +1,18 @@
 #pragma once
 // Supplies the bearer token / client certificate for each request: a static token, a token file re-read when it
 // changes (bound service-account tokens rotate) or an exec plugin whose result is cached until it expires.
-// Owned by Client; used on the client's thread only.
+// The exec plugin runs as a child process read asynchronously (the io thread never blocks on it), bounded by a
+// deadline; callers that arrive while it runs wait for that one run. Owned by Client; used on the client's thread
+// only.
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "config/rfc3339.hpp"
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,19 +28,33 @@ struct AuthInfo {
   std::string client_key_pem;
 };
 
+struct AuthOptions {
+  // From start to exit of the exec plugin; on expiry it is killed (SIGKILL) and the call fails.
+  std::chrono::milliseconds exec_timeout{std::chrono::seconds{30}};
+};
+
 class AuthProvider {
  public:
-  AuthProvider(const Credentials& creds, const Clock& clock);
+  AuthProvider(boost::asio::io_context& ioc, const Credentials& creds, const Clock& clock, AuthOptions options = {});
+  ~AuthProvider();
+  AuthProvider(const AuthProvider&) = delete;
+  AuthProvider& operator=(const AuthProvider&) = delete;
 
   // The credentials to use now; re-reads the token file at most every 60 s (or when its mtime changes) and runs
-  // the exec plugin when nothing valid is cached. Error text when the plugin or file fails.
-  Expected<AuthInfo, std::string> current();
+  // the exec plugin when nothing valid is cached (one run at a time: concurrent callers share it). Error text
+  // when the plugin or file fails.
+  boost::asio::awaitable<Expected<AuthInfo, std::string>> current();
   // A 401 was received: forget cached exec output and re-read the token file on the next call.
   void invalidate();
 
  private:
-  Expected<Ok, std::string> run_exec();
+  struct ExecRun;
+  // Runs the plugin once; on success fills cached_ and expires_.
+  boost::asio::awaitable<Expected<AuthInfo, std::string>> run_exec();
 
+  boost::asio::io_context& ioc_;
+  AuthOptions options_;
+  std::shared_ptr<ExecRun> running_;  // the plugin run in progress, if any
   const Clock& clock_;
   std::string static_token_;
   std::string token_file_;

@@ -147,7 +147,7 @@ std::string resource_of(std::string_view path) {
 
 Client::Client(asio::io_context& ioc, Credentials creds, ClientOptions options)
     : ioc_(ioc), creds_(std::move(creds)), options_(std::move(options)),
-      auth_(creds_, options_.clock ? *options_.clock : system_clock_) {}
+      auth_(ioc, creds_, options_.clock ? *options_.clock : system_clock_, AuthOptions{options_.exec_timeout}) {}
 
 Client::~Client() = default;
 
@@ -298,7 +298,7 @@ Task<Result<RawResponse>> Client::perform(std::string_view verb_label, std::stri
                                           std::string body, std::string content_type_value) {
   bool reauthed = false;
   for (int tries = 0; tries < 3; ++tries) {
-    auto auth = auth_.current();
+    auto auth = co_await auth_.current();
     if (!auth) {
       count(verb_label, target, 0);
       co_return unexpected(make_error(ErrorKind::transport, "credentials: " + auth.error()));
@@ -438,7 +438,7 @@ void Client::cancel_watches() {
 
 Task<Result<Ok>> Client::watch(std::string path, WatchOptions opts, LineHandler handler) {
   const std::string target = watch_target(path, opts);
-  auto auth = auth_.current();
+  auto auth = co_await auth_.current();
   if (!auth) {
     count("WATCH", target, 0);
     co_return unexpected(make_error(ErrorKind::transport, "credentials: " + auth.error()));

@@ -75,6 +75,7 @@ struct ClientOptions {
   std::size_t max_idle_connections = 4;
   std::string user_agent = "canary-guard";
   const Clock* clock = nullptr;  // for token file refresh / exec expiry; nullptr = system clock
+  std::chrono::milliseconds exec_timeout{std::chrono::seconds{30}};  // kubeconfig exec credential plugin
 };
 
 // verb: GET LIST WATCH POST PUT PATCH DELETE; resource: plural (e.g. "deployments"); code: HTTP status, 0 when

@@ -165,9 +165,9 @@ int main(int argc, char** argv) {
           boost::system::error_code ec;
           co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
           const auto& s = sim.stats();
-          spdlog::info("action=stats binds={} status_writes={} deletes={} conflicts={} errors={} watch_events={} "
+          spdlog::info("action=stats binds={} unschedulable={} status_writes={} deletes={} conflicts={} errors={} watch_events={} "
                        "serving_pods={}",
-                       s.binds, s.status_writes, s.deletes, s.conflicts, s.errors, s.watch_events, traffic.size());
+                       s.binds, s.unschedulable, s.status_writes, s.deletes, s.conflicts, s.errors, s.watch_events, traffic.size());
         }
       },
       boost::asio::detached);

@@ -1,3 +1,8 @@
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -12,6 +17,20 @@ namespace canary_guard::kube {
 namespace {
 
 namespace fs = std::filesystem;
+
+// AuthProvider::current() is a coroutine; these tests drive it to completion on the test's io_context.
+Expected<AuthInfo, std::string> current_now(boost::asio::io_context& ioc, AuthProvider& auth) {
+  std::optional<Expected<AuthInfo, std::string>> out;
+  boost::asio::co_spawn(
+      ioc, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await auth.current()); },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  ioc.restart();
+  ioc.run();
+  if (!out) return unexpected(std::string("current() did not complete"));
+  return std::move(*out);
+}
 
 // base64("CA-PEM") and friends: the loader does not parse PEM, the client does.
 constexpr const char* kCaB64 = "Q0EtUEVN";      // CA-PEM
@@ -66,8 +85,9 @@ TEST_F(Kubeconfig, RelativeFilePathsResolveAgainstTheFilesDirectory) {
   EXPECT_EQ(c->token_file, (dir_ / "sub/token").string());
   EXPECT_EQ(c->token, "static");
   ManualClock clock;
-  AuthProvider auth(*c, clock);
-  auto a = auth.current();
+  boost::asio::io_context ioc;
+  AuthProvider auth(ioc, *c, clock);
+  auto a = current_now(ioc, auth);
   ASSERT_TRUE(a) << a.error();
   EXPECT_EQ(a->token, "tok-from-file");  // tokenFile wins over token, trimmed
 }
@@ -201,15 +221,16 @@ TEST_F(Kubeconfig, ExecPlugin) {
   ASSERT_TRUE(c->exec);
   EXPECT_EQ(c->exec->command, (dir_ / "sub/plugin.sh").string());
   ManualClock clock(*parse_rfc3339("2023-11-14T22:00:00Z"));
-  AuthProvider auth(*c, clock);
-  auto a = auth.current();
+  boost::asio::io_context ioc;
+  AuthProvider auth(ioc, *c, clock);
+  auto a = current_now(ioc, auth);
   ASSERT_TRUE(a) << a.error();
   EXPECT_EQ(a->token, "exec-tok");
   // Cached until it expires; after expiry the plugin runs again (same output here).
   write("sub/plugin.sh", "#!/bin/sh\nexit 3\n");
-  EXPECT_TRUE(auth.current());
+  EXPECT_TRUE(current_now(ioc, auth));
   clock.advance(std::chrono::minutes{20});
-  auto b = auth.current();
+  auto b = current_now(ioc, auth);
   ASSERT_FALSE(b);
   EXPECT_NE(b.error().find("failed"), std::string::npos);
 }
@@ -274,17 +295,18 @@ TEST(TokenFile, RereadAfterSixtySeconds) {
   Credentials c;
   c.token_file = (dir / "token").string();
   ManualClock clock;
-  AuthProvider auth(c, clock);
-  EXPECT_EQ(auth.current()->token, "one");
+  boost::asio::io_context ioc;
+  AuthProvider auth(ioc, c, clock);
+  EXPECT_EQ(current_now(ioc, auth)->token, "one");
   // Same mtime granularity may hide the change: the 60 s refresh must still pick it up.
   auto mtime = fs::last_write_time(dir / "token");
   std::ofstream(dir / "token") << "two";
   fs::last_write_time(dir / "token", mtime);
-  EXPECT_EQ(auth.current()->token, "one");
+  EXPECT_EQ(current_now(ioc, auth)->token, "one");
   clock.advance(std::chrono::seconds{61});
-  EXPECT_EQ(auth.current()->token, "two");
+  EXPECT_EQ(current_now(ioc, auth)->token, "two");
   fs::remove(dir / "token");
-  EXPECT_EQ(auth.current()->token, "two");  // keep the last token while the file is being rotated
+  EXPECT_EQ(current_now(ioc, auth)->token, "two");  // keep the last token while the file is being rotated
   fs::remove_all(dir);
 }
 

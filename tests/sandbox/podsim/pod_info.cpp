@@ -70,6 +70,7 @@ std::optional<PodInfo> parse_pod(const json& pod) {
   p.affinity_node = affinity_node(spec);
   p.containers = containers_of(at(spec, "containers"));
   p.init_containers = containers_of(at(spec, "initContainers"));
+  p.scheduling = parse_scheduling(spec);
 
   const json& status = at(pod, "status");
   if (status.is_object()) p.status = status;
@@ -115,6 +116,23 @@ std::string binding_body(const PodInfo& pod, const std::string& node) {
 
 std::string status_patch_body(const std::string& resource_version, const json& status) {
   return to_body(json{{"metadata", {{"resourceVersion", resource_version}}}, {"status", status}});
+}
+
+json unschedulable_status(const json& current, const std::string& message, TimePoint now) {
+  std::string since = format_time(now);
+  const json& conditions = at(current, "conditions");
+  if (conditions.is_array())
+    for (const auto& c : conditions)
+      if (str(at(c, "type")) == "PodScheduled" && str(at(c, "status")) == "False") {
+        if (const auto t = str(at(c, "lastTransitionTime")); !t.empty()) since = t;
+      }
+  return json{{"phase", "Pending"},
+              {"conditions", json::array({{{"type", "PodScheduled"},
+                                           {"status", "False"},
+                                           {"reason", "Unschedulable"},
+                                           {"message", message},
+                                           {"lastProbeTime", nullptr},
+                                           {"lastTransitionTime", since}}})}};
 }
 
 std::string delete_body(const std::string& uid) {
@@ -175,6 +193,17 @@ std::string node_status_patch_body(const std::string& name, const std::string& i
         {"architecture", "amd64"}}},
   };
   return to_body(json{{"status", std::move(status)}});
+}
+
+std::optional<std::string> node_labels_patch_body(const json& node, const std::string& name) {
+  const json& labels = at(at(node, "metadata"), "labels");
+  json add = json::object();
+  if (str(at(labels, "kubernetes.io/hostname")).empty()) add["kubernetes.io/hostname"] = name;
+  if (str(at(labels, "kubernetes.io/os")).empty()) add["kubernetes.io/os"] = "linux";
+  if (add.empty()) return std::nullopt;
+  json meta{{"labels", std::move(add)}};
+  if (const auto rv = str(at(at(node, "metadata"), "resourceVersion")); !rv.empty()) meta["resourceVersion"] = rv;
+  return to_body(json{{"metadata", std::move(meta)}});
 }
 
 std::optional<json> taints_without_lifecycle(const json& node) {

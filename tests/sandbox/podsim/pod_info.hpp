@@ -9,6 +9,7 @@
 
 #include "config/clock.hpp"
 #include "tests/sandbox/podsim/pod_model.hpp"
+#include "tests/sandbox/podsim/scheduling.hpp"
 
 namespace canary_guard::podsim {
 
@@ -23,6 +24,7 @@ struct PodInfo {
   std::string phase;          // status.phase
   std::vector<ContainerSpec> containers;
   std::vector<ContainerSpec> init_containers;
+  SchedulingSpec scheduling;  // nodeSelector, required node affinity, cpu/memory requests
   std::string pod_template_hash;
   std::string controller_revision_hash;
   std::optional<TimePoint> start_time;  // status.startTime (a previous podsim run set it)
@@ -47,6 +49,9 @@ bool status_contains(const nlohmann::json& current, const nlohmann::json& wanted
 std::string binding_body(const PodInfo& pod, const std::string& node);
 // Merge patch for pods/<name>/status; carries resourceVersion so a stale write fails with 409.
 std::string status_patch_body(const std::string& resource_version, const nlohmann::json& status);
+// Pod status for "no node fits": phase Pending, PodScheduled=False reason Unschedulable with `message`. Keeps the
+// lastTransitionTime of a PodScheduled=False already in `current` (so an unchanged status needs no rewrite).
+nlohmann::json unschedulable_status(const nlohmann::json& current, const std::string& message, TimePoint now);
 // DELETE body: immediate, and only for the pod incarnation we saw.
 std::string delete_body(const std::string& uid);
 
@@ -57,6 +62,9 @@ std::string node_create_body(const std::string& name);
 // Merge patch for nodes/<name>/status. ready_since: when Ready last became True.
 std::string node_status_patch_body(const std::string& name, const std::string& ip, TimePoint now,
                                    TimePoint ready_since);
+// Merge patch for nodes/<name> adding kubernetes.io/hostname=<name> and kubernetes.io/os=linux where a Node
+// lacks them (one created before podsim set them, or relabelled); nullopt when both are there.
+std::optional<std::string> node_labels_patch_body(const nlohmann::json& node, const std::string& name);
 // Taints to keep after removing not-ready/unreachable; nullopt when nothing needs removing.
 std::optional<nlohmann::json> taints_without_lifecycle(const nlohmann::json& node);
 // Merge patch for nodes/<name> replacing spec.taints, guarded by resourceVersion.

@@ -118,6 +118,16 @@ kube::Task<void> Simulator::ensure_node(int index) {
     spdlog::warn("node={} action=get {}", name, kube::describe(node.error()));
     co_return;
   }
+  if (auto labels = node_labels_patch_body(*node, name)) {
+    auto r = co_await client_.patch(path, kube::PatchType::merge, *labels);
+    if (r) {
+      spdlog::info("node={} action=label added=standard", name);
+      node = std::move(r);
+    } else if (r.error().kind != kube::ErrorKind::conflict) {  // conflict: next refresh tries again
+      ++stats_.errors;
+      spdlog::warn("node={} action=label {}", name, kube::describe(r.error()));
+    }
+  }
 
   // Keep Ready's transition time stable across heartbeats and podsim restarts.
   const TimePoint now = clock_.now();
@@ -136,6 +146,17 @@ kube::Task<void> Simulator::ensure_node(int index) {
     ++stats_.errors;
     spdlog::warn("node={} action=status {}", name, kube::describe(patched.error()));
     co_return;
+  }
+  // Labels and allocatable as the server has them now (a `kubectl label node` shows up here).
+  if (auto sched = parse_sched_node(*patched)) {
+    auto& known = sched_nodes_[name];
+    if (known.labels != sched->labels || known.cpu_milli != sched->cpu_milli ||
+        known.memory_bytes != sched->memory_bytes)
+      spdlog::info("node={} action=scheduling-info labels={} cpu_milli={} memory_bytes={}", name, sched->labels.size(),
+                   sched->cpu_milli, sched->memory_bytes);
+    known = std::move(*sched);
+  } else {
+    spdlog::warn("node={} action=scheduling-info error=unreadable_allocatable", name);
   }
   if (since_it == node_ready_since_.end()) {
     node_ready_since_[name] = since;
@@ -222,10 +243,26 @@ std::string Simulator::allocate_pod_ip() {
   return fmt::format("10.244.{}.{}", (n / 250) % 256, n % 250 + 2);
 }
 
+std::optional<SchedulingDecision> Simulator::decide(const PodInfo& pod) const {
+  std::vector<SchedNode> nodes;
+  for (const auto& name : node_names_)
+    if (auto it = sched_nodes_.find(name); it != sched_nodes_.end()) nodes.push_back(it->second);
+  if (nodes.empty()) return std::nullopt;
+  return decide_scheduling(pod.scheduling, nodes);
+}
+
 std::string Simulator::pick_node(const PodInfo& pod) {
-  if (!pod.affinity_node.empty()) return our_node(pod.affinity_node) ? pod.affinity_node : std::string{};
-  if (node_names_.empty()) return {};
-  return node_names_[next_node_++ % node_names_.size()];
+  const auto d = decide(pod);
+  if (!d || d->feasible.empty()) return {};
+  if (!pod.scheduling.problems.empty())
+    spdlog::warn("pod={} action=schedule-anyway reason=unreadable_spec problem=\"{}\"", pod.key(),
+                 pod.scheduling.problems.front());
+  // A DaemonSet pod goes to its own node (its matchFields already says so; this also covers an unreadable spec).
+  if (!pod.affinity_node.empty())
+    return std::find(d->feasible.begin(), d->feasible.end(), pod.affinity_node) != d->feasible.end()
+               ? pod.affinity_node
+               : std::string{};
+  return d->feasible[next_node_++ % d->feasible.size()];
 }
 
 Simulator::Action Simulator::next_action(const Record& rec) const {
@@ -235,7 +272,13 @@ Simulator::Action Simulator::next_action(const Record& rec) const {
   if (p.node_name.empty()) {
     if (rec.bind_done) return Action::none;
     if (!p.affinity_node.empty() && !our_node(p.affinity_node)) return Action::none;  // meant for another node
-    return Action::bind;
+    const auto d = decide(p);
+    if (!d) return Action::none;  // no node known yet
+    if (!d->feasible.empty()) return Action::bind;
+    // Re-checked on every tick: a node label change or a new allocatable can make it fit.
+    return status_contains(p.status, unschedulable_status(p.status, d->message, clock_.now()))
+               ? Action::none
+               : Action::mark_unschedulable;
   }
   if (rec.sim && rec.dirty) return Action::write_status;
   return Action::none;
@@ -416,6 +459,7 @@ kube::Task<void> Simulator::sync(std::string key) {
   switch (action) {
     case Action::remove: ok = co_await do_delete(key, it->second); break;
     case Action::bind: ok = co_await do_bind(key, it->second); break;
+    case Action::mark_unschedulable: ok = co_await do_mark_unschedulable(key, it->second); break;
     case Action::write_status: ok = co_await do_write_status(key, it->second); break;
     case Action::none: break;
   }
@@ -476,6 +520,34 @@ kube::Task<bool> Simulator::do_bind(const std::string& key, Record& rec) {
     co_return true;
   }
   spdlog::warn("pod={} node={} action=bind {}", key, node, kube::describe(r.error()));
+  co_return false;
+}
+
+kube::Task<bool> Simulator::do_mark_unschedulable(const std::string& key, Record& rec) {
+  const PodInfo info = rec.info;
+  const auto d = decide(info);
+  if (!d || !d->feasible.empty()) co_return true;  // things changed: next_action will say what now
+  const json status = unschedulable_status(info.status, d->message, clock_.now());
+  auto r = co_await client_.patch(kube::paths::status(kube::paths::pods(info.ns, info.name)), kube::PatchType::merge,
+                                  status_patch_body(info.resource_version, status));
+  if (r) {
+    ++stats_.unschedulable;
+    spdlog::info("pod={} action=unschedulable message=\"{}\"", key, d->message);
+    // The watch brings the new status; until then, remember it so the tick does not write it again.
+    auto it = pods_.find(key);
+    if (it != pods_.end() && it->second.info.uid == info.uid) {
+      if (const auto rv = str(child(child(*r, "metadata"), "resourceVersion")); !rv.empty())
+        it->second.info.resource_version = rv;
+      it->second.info.status = child(*r, "status");
+    }
+    co_return true;
+  }
+  // Conflict: a newer pod version (bound, deleted or changed) is on its way through the watch.
+  if (r.error().kind == kube::ErrorKind::conflict || r.error().kind == kube::ErrorKind::not_found) {
+    spdlog::debug("pod={} action=unschedulable skipped {}", key, kube::describe(r.error()));
+    co_return true;
+  }
+  spdlog::warn("pod={} action=unschedulable {}", key, kube::describe(r.error()));
   co_return false;
 }
 

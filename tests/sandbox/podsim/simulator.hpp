@@ -1,7 +1,8 @@
 #pragma once
 // Simulator: plays the kubelet of N fake nodes and the scheduler for the sandbox control plane. Keeps Nodes Ready
-// and untainted, binds pending pods, drives pod status through the status subresource, deletes terminating pods
-// and feeds Traffic for running ones. Level-triggered: watch events and timers only mark pods and enqueue keys;
+// and untainted, binds pending pods to a node that fits them (scheduling.hpp; a pod no node fits gets
+// PodScheduled=False Unschedulable and is re-checked every tick), drives pod status through the status
+// subresource, deletes terminating pods and feeds Traffic for running ones. Level-triggered: watch events and timers only mark pods and enqueue keys;
 // a small pool of workers does one action per key (delete, bind or write status), reading the latest record.
 // Lives on the one io_context thread; owned by podsim's main.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -47,7 +49,7 @@ class Simulator {
   void start();
 
   struct Stats {
-    std::uint64_t binds = 0, status_writes = 0, deletes = 0, conflicts = 0, errors = 0, watch_events = 0;
+    std::uint64_t binds = 0, unschedulable = 0, status_writes = 0, deletes = 0, conflicts = 0, errors = 0, watch_events = 0;
   };
   const Stats& stats() const { return stats_; }
 
@@ -65,7 +67,7 @@ class Simulator {
     int failures = 0;
     std::chrono::steady_clock::time_point next_attempt{};
   };
-  enum class Action { none, remove, bind, write_status };
+  enum class Action { none, remove, bind, mark_unschedulable, write_status };
 
   kube::Task<void> node_loop();
   kube::Task<void> ensure_node(int index);
@@ -75,6 +77,7 @@ class Simulator {
   kube::Task<void> sync(std::string key);
   kube::Task<bool> do_delete(const std::string& key, Record& rec);
   kube::Task<bool> do_bind(const std::string& key, Record& rec);
+  kube::Task<bool> do_mark_unschedulable(const std::string& key, Record& rec);
   kube::Task<bool> do_write_status(const std::string& key, Record& rec);
   kube::Task<void> sleep_for(Duration d);
 
@@ -88,6 +91,8 @@ class Simulator {
   void failed(Record& rec);
   void ensure_sim(Record& rec);
   bool our_node(const std::string& name) const;
+  // Feasible nodes for a pending pod; nullopt while no node's labels and allocatable are known yet.
+  std::optional<SchedulingDecision> decide(const PodInfo& pod) const;
   std::string pick_node(const PodInfo& pod);
   std::string allocate_pod_ip();
   Duration jitter(Duration base);
@@ -99,6 +104,7 @@ class Simulator {
   SimulatorOptions options_;
   std::vector<std::string> node_names_;
   std::unordered_map<std::string, TimePoint> node_ready_since_;
+  std::unordered_map<std::string, SchedNode> sched_nodes_;  // as last read from the server, by name
   std::unordered_map<std::string, Record> pods_;
   std::deque<std::string> queue_;
   std::unordered_set<std::string> queued_;
