@@ -118,16 +118,19 @@ free_port() {
 }
 
 # cg_config [EXTRA_GUARD_TOML]: writes the test's config (only $NS, fast bake) to $E2E_DIR/canary-guard.toml.
-# EXTRA_GUARD_TOML lines go into [guard]; CG_PODS_TOML into [pods].
+# EXTRA_GUARD_TOML lines go into [guard]; CG_PODS_TOML into [pods]. A key the extra lines set (bake_time,
+# daemonset_progress_deadline) replaces the test default instead of being a duplicate key.
 cg_config() {
+  local extra=${1:-} defaults="" kv
+  for kv in 'bake_time = "5s"' 'daemonset_progress_deadline = "30s"'; do
+    grep -qE "^[[:space:]]*${kv%% *}[[:space:]]*=" <<<"$extra" || defaults+="$kv"$'\n'
+  done
   cat >"$E2E_DIR/canary-guard.toml" <<EOF
 [selection]
 namespaces = ["$NS"]
 
 [guard]
-bake_time = "5s"
-daemonset_progress_deadline = "30s"
-${1:-}
+${defaults}${extra}
 
 [pods]
 ${CG_PODS_TOML:-}
