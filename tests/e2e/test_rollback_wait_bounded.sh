@@ -66,10 +66,17 @@ wait_until 10 "v2 rollback record state=failed" rollback_state_is web web:v2-cra
 expect_eq "no RollbackSucceeded Event" 0 "$(event_count web RollbackSucceeded)"
 held_before=$(event_count web RollbackHeld)
 
-# v3: another bad release, BestEffort so its pods run and crash-loop.
-set_image deployment web web:v3-crashloop
+# v3: another bad release, BestEffort so its pods run and crash-loop (the template is v1's again, requests included).
+kubectl -n "$NS" patch deployment web --type json -p '[
+  {"op":"remove","path":"/spec/template/spec/containers/0/resources"},
+  {"op":"replace","path":"/spec/template/spec/containers/0/image","value":"web:v3-crashloop"}]' >/dev/null
 wait_until 10 "v3 ReplicaSet exists" eval 'test -n "$(rs_rev_with_image web web:v3-crashloop)"'
 v3_rev=$(rs_rev_with_image web web:v3-crashloop)
+v3_crashing() {
+  kubectl -n "$NS" get pods -l app=web -o json | jq -e '[.items[] | select(.spec.containers[0].image == "web:v3-crashloop")
+    | select(.status.containerStatuses[0].restartCount // 0 >= 1)] | length > 0' >/dev/null
+}
+wait_until 20 "v3's pods run and crash (BestEffort: the quota lets them in)" v3_crashing
 wait_until 40 "v3 held (decision=hold logged for revision $v3_rev)" \
   log_has "workload=$NS/web kind=deployment revision=$v3_rev decision=hold "
 say "v3 hold: $(cg_logs | grep -E "revision=$v3_rev decision=hold " | head -n1 | grep -oE 'reason=[^ ]*')"
