@@ -72,13 +72,19 @@ kubectl -n "$NS" patch deployment web --type json -p '[
   {"op":"replace","path":"/spec/template/spec/containers/0/image","value":"web:v3-crashloop"}]' >/dev/null
 wait_until 10 "v3 ReplicaSet exists" eval 'test -n "$(rs_rev_with_image web web:v3-crashloop)"'
 v3_rev=$(rs_rev_with_image web web:v3-crashloop)
-v3_crashing() {
-  kubectl -n "$NS" get pods -l app=web -o json | jq -e '[.items[] | select(.spec.containers[0].image == "web:v3-crashloop")
-    | select(.status.containerStatuses[0].restartCount // 0 >= 1)] | length > 0' >/dev/null
+v3_restarts() {
+  kubectl -n "$NS" get pods -l app=web -o json | jq '[.items[] | select(.spec.containers[0].image == "web:v3-crashloop")
+    | .status.containerStatuses[0].restartCount // 0] | max // 0'
 }
-wait_until 20 "v3's pods run and crash (BestEffort: the quota lets them in)" v3_crashing
-wait_until 40 "v3 held (decision=hold logged for revision $v3_rev)" \
-  log_has "workload=$NS/web kind=deployment revision=$v3_rev decision=hold "
+# Until v3 has crash-looped long enough to fail (3 restarts) and a hold for it is logged: never a second rollback.
+deadline=$((SECONDS + 40))
+until log_has "workload=$NS/web kind=deployment revision=$v3_rev decision=hold " && (($(v3_restarts) >= 3)); do
+  ((SECONDS < deadline)) || fail "v3 (revision $v3_rev) not held within 40 s (restarts $(v3_restarts))"
+  [ "$(event_count web RollbackStarted)" = 1 ] ||
+    fail "v3 was rolled back to the target of the failed rollback: $(event_messages web RollbackStarted | tail -n1)"
+  sleep 0.5
+done
+ok "v3 crash-looped ($(v3_restarts) restarts) and was held, not rolled back"
 say "v3 hold: $(cg_logs | grep -E "revision=$v3_rev decision=hold " | head -n1 | grep -oE 'reason=[^ ]*')"
 wait_until 10 "a new RollbackHeld Event for v3" eval 'test "$(event_count web RollbackHeld)" -gt "$held_before"'
 sleep 3
