@@ -42,7 +42,6 @@ unschedulable_pod() {
     | select(any(.status.conditions[]?; .type == "PodScheduled" and .status == "False" and .reason == "Unschedulable"))]
     | length > 0' >/dev/null
 }
-wait_until 10 "(a) a v2 pod is Pending with PodScheduled=False reason Unschedulable (podsim's scheduler rule)" unschedulable_pod
 replica_failure() {
   [ "$(kubectl -n "$QNS" get deploy web -o 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].status}')" = True ]
 }
@@ -55,6 +54,14 @@ pde() {
 }
 say "(a) Progressing reason now: $(pde); (b): $(pde "$QNS")"
 
+NS=$QNS expect_eq "(b) no RollbackStarted Event" 0 "$(NS=$QNS event_count web RollbackStarted)"
+expect_eq "(b) no decision=rollback logged" 0 "$(NS=$QNS log_count "$(NS=$QNS decision_re web rollback)")"
+expect_eq "(b) template stays v2 (not rolled back)" web:v2 "$(NS=$QNS image_of deployment web)"
+NS=$QNS expect "(b) RollbackHeld Event" has_event web RollbackHeld
+msg=$(NS=$QNS event_messages web RollbackHeld | head -n1)
+expect "(b) RollbackHeld message names the cause: $msg" grep -qiE 'ReplicaFailure|FailedCreate|quota' <<<"$msg"
+expect "(b) no failed verdict on v2" test "$(NS=$QNS verdict_of_image web web:v2 | awk '{print $1}')" != failed
+wait_until 5 "(a) a v2 pod is Pending with PodScheduled=False reason Unschedulable (podsim's scheduler rule)" unschedulable_pod
 expect_eq "(a) no RollbackStarted Event" 0 "$(event_count web RollbackStarted)"
 expect_eq "(a) no decision=rollback logged" 0 "$(log_count "$(decision_re web rollback)")"
 expect_eq "(a) template keeps the nodeSelector (not rolled back)" none-such \
@@ -64,11 +71,4 @@ expect "(a) RollbackHeld message mentions Unschedulable: $(event_messages web Ro
   grep -qi unschedulable <<<"$(event_messages web RollbackHeld)"
 expect "(a) no failed verdict on v2" test "$(rs_ann web 2 canary-guard.io/verdict | awk '{print $1}')" != failed
 
-NS=$QNS expect_eq "(b) no RollbackStarted Event" 0 "$(NS=$QNS event_count web RollbackStarted)"
-expect_eq "(b) no decision=rollback logged" 0 "$(NS=$QNS log_count "$(NS=$QNS decision_re web rollback)")"
-expect_eq "(b) template stays v2 (not rolled back)" web:v2 "$(NS=$QNS image_of deployment web)"
-NS=$QNS expect "(b) RollbackHeld Event" has_event web RollbackHeld
-msg=$(NS=$QNS event_messages web RollbackHeld | head -n1)
-expect "(b) RollbackHeld message names the cause: $msg" grep -qiE 'ReplicaFailure|FailedCreate|quota' <<<"$msg"
-expect "(b) no failed verdict on v2" test "$(NS=$QNS verdict_of_image web web:v2 | awk '{print $1}')" != failed
 e2e_pass
