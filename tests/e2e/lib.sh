@@ -118,16 +118,19 @@ free_port() {
 }
 
 # cg_config [EXTRA_GUARD_TOML]: writes the test's config (only $NS, fast bake) to $E2E_DIR/canary-guard.toml.
-# EXTRA_GUARD_TOML lines go into [guard]; CG_PODS_TOML into [pods].
+# EXTRA_GUARD_TOML lines go into [guard]; CG_PODS_TOML into [pods]. A key the extra lines set (bake_time,
+# daemonset_progress_deadline) replaces the test default instead of being a duplicate key.
 cg_config() {
+  local extra=${1:-} defaults="" kv
+  for kv in 'bake_time = "5s"' 'daemonset_progress_deadline = "30s"'; do
+    grep -qE "^[[:space:]]*${kv%% *}[[:space:]]*=" <<<"$extra" || defaults+="$kv"$'\n'
+  done
   cat >"$E2E_DIR/canary-guard.toml" <<EOF
 [selection]
 namespaces = ["$NS"]
 
 [guard]
-bake_time = "5s"
-daemonset_progress_deadline = "30s"
-${1:-}
+${defaults}${extra}
 
 [pods]
 ${CG_PODS_TOML:-}
@@ -369,3 +372,50 @@ watch_pods() {
 rs_exists() { [ -n "$(rs_of "$1" "$2")" ]; }
 # log_has REGEX: some daemon log line (any run) matches; re-reads the logs on every call, so it can be polled.
 log_has() { cg_logs | grep -qE -- "$1"; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# helpers shared by several of the later scenarios
+
+# rs_hash NAME REVISION: the pod-template-hash label of that revision's ReplicaSet.
+rs_hash() { kubectl -n "$NS" get rs "$(rs_of "$1" "$2")" -o 'jsonpath={.metadata.labels.pod-template-hash}'; }
+# deploy_ann NAME KEY: an annotation of Deployment NAME (empty when absent).
+deploy_ann() {
+  kubectl -n "$NS" get deploy "$1" -o json | jq -r --arg k "$2" '.metadata.annotations[$k] // ""'
+}
+# deploy_has_records NAME: the Deployment itself carries a canary-guard.io/verdict or canary-guard.io/rollback
+# annotation (`kubectl rollout undo` copies the target ReplicaSet's annotations onto it, records included).
+deploy_has_records() {
+  kubectl -n "$NS" get deploy "$1" -o json |
+    jq -e '.metadata.annotations // {} | has("canary-guard.io/verdict") or has("canary-guard.io/rollback")' >/dev/null
+}
+# rs_verdicts_own_hash NAME: every ReplicaSet of NAME that has a verdict names its own pod-template-hash in it.
+# Prints the offending ReplicaSets and fails otherwise.
+rs_verdicts_own_hash() {
+  kubectl -n "$NS" get rs -l "app=$1" -o json | jq -e -r '
+    [.items[] | select(.metadata.annotations["canary-guard.io/verdict"] != null)
+     | select((.metadata.annotations["canary-guard.io/verdict"] | capture("hash=(?<h>[^ ]*)").h)
+              != .metadata.labels["pod-template-hash"])
+     | "\(.metadata.name): \(.metadata.annotations["canary-guard.io/verdict"])"] as $bad
+    | if ($bad | length) == 0 then true else ($bad | join("; ") | halt_error(1)) end'
+}
+
+# quota_block NAME PODS [SCOPE]: a ResourceQuota "NAME" in $NS with hard pods=PODS (optionally scoped, e.g.
+# NotBestEffort) that refuses every further pod in its scope while PODS of them exist. The sandbox runs no
+# resourcequota controller, so the helper writes the status that controller would write when PODS pods count
+# (hard = used = PODS); the ResourceQuota admission plugin then refuses the next pod with "exceeded quota" (the
+# ReplicaSet gets ReplicaFailure=True reason FailedCreate). Only admission ever changes `used`, and only upwards,
+# so the block holds until the quota is deleted.
+quota_block() {
+  local name=$1 pods=$2 scope=${3:-}
+  kubectl -n "$NS" create -f - >/dev/null <<EOF
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: $name}
+spec:
+  hard: {pods: "$pods"}
+${scope:+  scopes: [$scope]}
+EOF
+  kubectl -n "$NS" get resourcequota "$name" -o json |
+    jq --arg p "$pods" '.status = {hard: {pods: $p}, used: {pods: $p}}' |
+    kubectl replace --raw "/api/v1/namespaces/$NS/resourcequotas/$name/status" -f - >/dev/null
+}
