@@ -129,7 +129,9 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
     auto [b, e] = cr_by_owner.equal_range(ds.meta.uid);
     for (auto it = b; it != e; ++it) {
       revs.push_back(to_revision(*it->second, it->second->hash, it->second->revision));
-      if (!cur || it->second->revision > cur->revision) cur = it->second;
+      // The current revision is the one with the DaemonSet's template (as the guard judges it, observe.hpp).
+      if (it->second->template_hash == ds.template_hash && (!cur || it->second->revision > cur->revision))
+        cur = it->second;
     }
     if (cur) {
       row.revision = cur->revision;
@@ -147,6 +149,8 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
     else if (st.state == S::success) row.state = "complete";
     else row.state = "progressing";
     fill_guard_columns(row, revs);
+    // OnDelete: pods change only when someone deletes them, so the guard judges nothing (OnDeleteNotJudged Event).
+    if (ds.update_strategy != "RollingUpdate" && row.verdict == "pending") row.verdict = "not-judged";
     rows.push_back(std::move(row));
   }
   std::sort(rows.begin(), rows.end(), [](const StatusRow& a, const StatusRow& b) {

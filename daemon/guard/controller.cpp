@@ -106,7 +106,7 @@ Controller::Controller(asio::io_context& ioc, kube::Client& client, const config
       metrics_(metrics),
       events_(client, clock, config.event_component, std::move(host)),
       writer_(ioc, client, events_),
-      queue_(ioc, clock),
+      queue_(ioc, steady_),
       deployments_(client, {.path = kube::paths::deployments()}),
       replicasets_(client, {.path = kube::paths::replicasets()}),
       daemonsets_(client, {.path = kube::paths::daemonsets()}),

@@ -57,7 +57,8 @@ class Controller {
 
   boost::asio::io_context& ioc_;
   const config::Config& config_;
-  const Clock& clock_;
+  const Clock& clock_;        // wall time: records, Kubernetes timestamps, probe decisions
+  SteadyClock steady_;        // monotonic time: the work queue's delays
   GuardMetrics* metrics_;
   EventRecorder events_;
   KubeWriter writer_;

@@ -9,7 +9,7 @@ namespace canary_guard::kube {
 
 namespace asio = boost::asio;
 
-WorkQueue::WorkQueue(asio::io_context& ioc, const Clock& clock, BackoffPolicy backoff)
+WorkQueue::WorkQueue(asio::io_context& ioc, const MonotonicClock& clock, BackoffPolicy backoff)
     : ioc_(ioc), clock_(clock), backoff_(backoff), wakeup_(ioc), delay_timer_(ioc) {
   wakeup_.expires_at(asio::steady_timer::time_point::max());
 }
@@ -31,7 +31,7 @@ void WorkQueue::add_after(const std::string& key, Duration delay) {
     add(key);
     return;
   }
-  const TimePoint due = clock_.now() + delay;
+  const Duration due = clock_.elapsed() + delay;
   // Like client-go's delaying queue: an earlier due time wins, a later one is ignored.
   if (auto it = waiting_index_.find(key); it != waiting_index_.end()) {
     if (it->second <= due) return;
@@ -67,7 +67,7 @@ int WorkQueue::num_requeues(const std::string& key) const {
 }
 
 void WorkQueue::promote_due() {
-  const TimePoint now = clock_.now();
+  const Duration now = clock_.elapsed();
   while (!waiting_.empty() && waiting_.begin()->first <= now) {
     std::string key = std::move(waiting_.begin()->second);
     waiting_.erase(waiting_.begin());
@@ -79,15 +79,15 @@ void WorkQueue::promote_due() {
 
 void WorkQueue::arm_timer() {
   if (waiting_.empty() || shutdown_) return;
-  const TimePoint next = waiting_.begin()->first;
+  const Duration next = waiting_.begin()->first;
   if (next >= armed_for_) return;  // an earlier wake-up is already pending
   armed_for_ = next;
-  auto delay = next - clock_.now();
+  auto delay = next - clock_.elapsed();
   if (delay.count() < 0) delay = Duration{0};
   delay_timer_.expires_after(delay);
   delay_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
-    armed_for_ = TimePoint::max();
+    armed_for_ = Duration::max();
     promote_due();
   });
 }

@@ -4,8 +4,8 @@
 //    processed marks it dirty and it is queued again on done(key));
 //  - add_after(key, delay) for timers; add_rate_limited(key) with per-key exponential backoff, forget(key) resets;
 //  - co_await get() suspends until a key is ready (nullopt after shutdown).
-// Time comes from the injected Clock; an asio timer only wakes us up. Tests call try_get() and
-// promote_due() after advancing a ManualClock instead of waiting.
+// Delays run on the injected MonotonicClock (a wall-clock jump neither fires nor stalls them); an asio steady timer
+// only wakes us up. Tests call try_get() and promote_due() after advancing a ManualClock instead of waiting.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
 #include <boost/asio/awaitable.hpp>
@@ -32,7 +32,7 @@ struct BackoffPolicy {
 
 class WorkQueue {
  public:
-  WorkQueue(boost::asio::io_context& ioc, const Clock& clock, BackoffPolicy backoff = {});
+  WorkQueue(boost::asio::io_context& ioc, const MonotonicClock& clock, BackoffPolicy backoff = {});
 
   void add(const std::string& key);
   void add_after(const std::string& key, Duration delay);
@@ -47,7 +47,7 @@ class WorkQueue {
   std::optional<std::string> try_get();
   void done(const std::string& key);
 
-  // Moves delayed keys whose time has come (by the injected clock) into the queue.
+  // Moves delayed keys whose time has come (by the injected monotonic clock) into the queue.
   void promote_due();
   void shutdown();
   bool shutting_down() const noexcept { return shutdown_; }
@@ -60,17 +60,17 @@ class WorkQueue {
   void arm_timer();
 
   boost::asio::io_context& ioc_;
-  const Clock& clock_;
+  const MonotonicClock& clock_;
   BackoffPolicy backoff_;
   std::deque<std::string> queue_;
   std::unordered_set<std::string> dirty_;       // queued or to be re-queued
   std::unordered_set<std::string> processing_;  // handed out, not done yet
-  std::multimap<TimePoint, std::string> waiting_;
-  std::unordered_map<std::string, TimePoint> waiting_index_;  // earliest due time per delayed key
+  std::multimap<Duration, std::string> waiting_;               // by due time (monotonic)
+  std::unordered_map<std::string, Duration> waiting_index_;  // earliest due time per delayed key
   std::unordered_map<std::string, int> failures_;
   boost::asio::steady_timer wakeup_;   // waiters of get() sleep on this; cancel() wakes them
   boost::asio::steady_timer delay_timer_;
-  TimePoint armed_for_ = TimePoint::max();
+  Duration armed_for_ = Duration::max();
   std::mt19937 rng_{std::random_device{}()};
   bool shutdown_ = false;
 };

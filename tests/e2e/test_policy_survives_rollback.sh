@@ -27,6 +27,10 @@ deploy_create web web:v1 2 600 'canary-guard.io/enabled: "true"' 'canary-guard.i
 wait_rollout deployment web
 wait_until 20 "v1 verdict healthy (baseline; opted in)" verdict_is web web:v1 healthy
 
+# Checked before the release: once v1's ReplicaSet is the new one again, the controller copies the Deployment's
+# (kept) values onto it, so afterwards it says nothing about what a plain undo would have restored.
+expect_eq "v1's ReplicaSet has crashloop-restarts 4 (what a plain undo would restore)" 4 \
+  "$(rs_ann web "$(rs_rev_with_image web web:v1)" canary-guard.io/crashloop-restarts)"
 kubectl -n "$NS" patch deployment web -p '{"metadata":{"annotations":{
     "canary-guard.io/crashloop-restarts":"2","canary-guard.io/image-pull-grace":"90s"}},
   "spec":{"template":{"spec":{"containers":[{"name":"app","image":"web:v2-crashloop"}]}}}}' >/dev/null
@@ -34,8 +38,6 @@ wait_until 10 "v2 ReplicaSet exists" rs_exists web 2
 wait_until 60 "v2 rolled back (RollbackStarted Event)" has_event web RollbackStarted
 wait_rollout deployment web 40
 expect_eq "template image back to v1" web:v1 "$(image_of deployment web)"
-expect_eq "v1's ReplicaSet has the old crashloop-restarts (what a plain undo would restore)" 4 \
-  "$(rs_ann web "$(rs_rev_with_image web web:v1)" canary-guard.io/crashloop-restarts)"
 
 expect_eq "after the rollback: canary-guard.io/enabled" true "$(deploy_ann web canary-guard.io/enabled)"
 expect_eq "after the rollback: canary-guard.io/bake-time" 5s "$(deploy_ann web canary-guard.io/bake-time)"

@@ -21,6 +21,9 @@ const std::vector<std::string> kPure = {
     "daemon/guard/records.cpp",  "probes/rollout_status.hpp", "probes/rollout_status.cpp",
     "probes/rollout_probe.hpp",  "probes/rollout_probe.cpp",  "probes/pod_signals.hpp",
     "probes/pod_signals.cpp",    "probes/outcome.hpp",        "probes/objects.hpp",
+    "daemon/guard/observe.hpp",  "daemon/guard/observe.cpp",  "daemon/guard/workload_key.hpp",
+    "daemon/guard/workload_key.cpp", "daemon/guard/rollback_slots.hpp", "daemon/guard/guard_metrics.hpp",
+    "daemon/guard/object_ref.hpp",
 };
 
 }  // namespace
@@ -46,5 +49,16 @@ TEST(Architecture, DependenciesPointOneWay) {
     if (f.rfind("probes/", 0) == 0) {
       EXPECT_EQ(read(f).find("#include \"daemon/"), std::string::npos) << f;
     }
+  }
+}
+
+TEST(Architecture, GuardDoesNotReachBackIntoTheApp) {
+  // daemon/app wires the guard; the guard reports through interfaces it owns (guard_metrics.hpp).
+  for (const char* f : {"daemon/guard/controller.hpp", "daemon/guard/controller.cpp", "daemon/guard/act.hpp",
+                        "daemon/guard/act.cpp", "daemon/guard/kube_writer.cpp", "daemon/guard/observe.cpp",
+                        "daemon/guard/decide.cpp"}) {
+    const std::string text = read(f);
+    ASSERT_FALSE(text.empty()) << f << " missing";
+    EXPECT_EQ(text.find("#include \"daemon/app/"), std::string::npos) << f;
   }
 }

@@ -1,4 +1,5 @@
 #include "tests/sandbox/podsim/pod_info.hpp"
+#include "tests/sandbox/podsim/json_access.hpp"
 
 #include <fmt/format.h>
 
@@ -8,15 +9,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Child of an object, or a shared null when `j` is not an object or has no such key.
-const json& at(const json& j, const char* key) {
-  static const json null_json;
-  if (!j.is_object()) return null_json;
-  const auto it = j.find(key);
-  return it == j.end() ? null_json : *it;
-}
-
-std::string str(const json& j) { return j.is_string() ? j.get<std::string>() : std::string{}; }
 
 // dump() throws on invalid UTF-8; a request body must never throw.
 std::string to_body(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }

@@ -1,4 +1,5 @@
 #include "tests/sandbox/podsim/scheduling.hpp"
+#include "tests/sandbox/podsim/json_access.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -15,14 +16,6 @@ using json = nlohmann::json;
 __extension__ typedef unsigned __int128 u128;  // GCC/Clang extension; -Wpedantic needs the marker
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
-const json& at(const json& j, const char* key) {
-  static const json null_json;
-  if (!j.is_object()) return null_json;
-  const auto it = j.find(key);
-  return it == j.end() ? null_json : *it;
-}
-
-std::string str(const json& j) { return j.is_string() ? j.get<std::string>() : std::string{}; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
