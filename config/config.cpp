@@ -105,10 +105,10 @@ class Overlay {
   std::vector<std::string>& problems_;
 };
 
-constexpr std::array<std::string_view, 8> kOverrideKeys{
+constexpr std::array<std::string_view, 9> kOverrideKeys{
     annotation::enabled,           annotation::dry_run,      annotation::bake_time,
     annotation::progress_deadline, annotation::on_known_bad, annotation::crashloop_restarts,
-    annotation::image_pull_grace,  annotation::ready_grace};
+    annotation::image_pull_grace,  annotation::ready_grace,  annotation::checks};
 
 bool guard_written(std::string_view key) {
   return std::any_of(annotation::guard_written_prefixes.begin(), annotation::guard_written_prefixes.end(),

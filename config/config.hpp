@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/checks.hpp"
 #include "config/expected.hpp"
 #include "config/policy.hpp"
 #include "config/selector.hpp"
@@ -59,6 +60,9 @@ struct Config {
   std::string event_component = "canary-guard";
   ServerSection server;
   LogSection log;
+  PrometheusSection prometheus;
+  AnalysisSection analysis;
+  std::vector<Check> checks;
 };
 
 struct ListenAddress {
@@ -111,10 +115,13 @@ inline constexpr std::string_view on_known_bad = "canary-guard.io/on-known-bad";
 inline constexpr std::string_view crashloop_restarts = "canary-guard.io/crashloop-restarts";
 inline constexpr std::string_view image_pull_grace = "canary-guard.io/image-pull-grace";
 inline constexpr std::string_view ready_grace = "canary-guard.io/ready-grace";
+// Comma-separated [[check]] names that apply to this workload (of those its selection allows); "none": no metric
+// analysis for it.
+inline constexpr std::string_view checks = "canary-guard.io/checks";
 // Keys the guard itself writes (state it keeps on the object). resolve_policy() ignores every key that starts
 // with one of these, e.g. canary-guard.io/verdict or canary-guard.io/rollback-revision.
-inline constexpr std::array<std::string_view, 3> guard_written_prefixes{
-    "canary-guard.io/verdict", "canary-guard.io/rollback", "canary-guard.io/hold"};
+inline constexpr std::array<std::string_view, 4> guard_written_prefixes{
+    "canary-guard.io/verdict", "canary-guard.io/rollback", "canary-guard.io/hold", "canary-guard.io/analysis"};
 }  // namespace annotation
 
 struct Resolved {

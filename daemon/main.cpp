@@ -11,6 +11,7 @@
 
 #include "cg_version.hpp"
 #include "config/check.hpp"
+#include "daemon/app/query_cmd.hpp"
 #include "daemon/app/run.hpp"
 #include "daemon/app/status.hpp"
 #include "daemon/app/wiring.hpp"
@@ -82,6 +83,17 @@ int main(int argc, char** argv) {
   run->add_option("--listen", run_opts.listen, "metrics/health address (overrides [server] listen)");
   run->add_flag("--dry-run", run_opts.dry_run, "decide and tell, but patch nothing");
 
+  cg::app::QueryOptions query_opts;
+  auto* query = app.add_subcommand("query", "Run one metric check now for a workload: rendered PromQL, raw series, outcome");
+  query->add_option("-c,--config", query_opts.config_path, "TOML configuration file")->required();
+  query->add_option("--kubeconfig", query_opts.kubeconfig, "kubeconfig file");
+  query->add_option("--check", query_opts.check, "check name ([[check]] name)")->required();
+  query->add_option("-n,--namespace", query_opts.ns, "namespace of the workload (default: default)");
+  query->add_option("--kind", query_opts.kind, "Deployment or DaemonSet (default: either)")
+      ->check(CLI::IsMember({"Deployment", "DaemonSet"}));
+  query->add_option("--stable-hash", query_opts.stable_hash, "compare mode: the stable revision's hash");
+  query->add_option("workload", query_opts.workload, "Deployment or DaemonSet name")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,5 +106,6 @@ int main(int argc, char** argv) {
   if (*check) return cg::config::check_config_main(check_path, std::cout, std::cerr);
   if (*status) return status_command(kubeconfig, context, ns, output);
   if (*run) return cg::app::run_guard(run_opts);
+  if (*query) return cg::app::query_main(query_opts);
   return 2;
 }

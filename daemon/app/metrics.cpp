@@ -37,7 +37,31 @@ Metrics::Metrics(std::string_view version)
       decisions_(BuildCounter()
                      .Name("canary_guard_decisions_total")
                      .Help("Decisions taken by the guard, by action.")
-                     .Register(*registry_)) {
+                     .Register(*registry_)),
+      probe_evaluations_(BuildCounter()
+                             .Name("canary_guard_probe_evaluations_total")
+                             .Help("Metric check evaluations by outcome.")
+                             .Register(*registry_)),
+      probe_errors_(BuildCounter()
+                        .Name("canary_guard_probe_errors_total")
+                        .Help("Metric check errors by class (config, transient, partial, parse).")
+                        .Register(*registry_)),
+      probe_value_(BuildGauge()
+                       .Name("canary_guard_probe_value")
+                       .Help("The last value of a metric check (the worst series); may be NaN.")
+                       .Register(*registry_)),
+      last_decisive_(BuildGauge()
+                         .Name("canary_guard_last_decisive_evaluation_timestamp_seconds")
+                         .Help("When a metric check last gave a decisive (pass or fail) outcome.")
+                         .Register(*registry_)),
+      prom_requests_(BuildCounter()
+                         .Name("canary_guard_prometheus_requests_total")
+                         .Help("Requests to Prometheus by endpoint and HTTP code (conn_error: none).")
+                         .Register(*registry_)),
+      prom_duration_(prometheus::BuildHistogram()
+                         .Name("canary_guard_prometheus_request_duration_seconds")
+                         .Help("Duration of requests to Prometheus.")
+                         .Register(*registry_)) {
   build_info_.Add({{"version", std::string(version)}, {"revision", "unknown"}}).Set(1);
   for (auto a : {"mark_healthy", "rollback", "resume_rollback", "confirm_patched", "rollback_succeeded",
                  "rollback_failed", "supersede", "hold"})
@@ -78,6 +102,45 @@ void Metrics::kube_request(std::string_view verb, std::string_view resource, int
       .Increment();
 }
 
+void Metrics::evaluation(const std::string& ns, const std::string& w, const std::string& probe, std::string_view outcome) {
+  probe_evaluations_.Add({{"namespace", ns}, {"workload", w}, {"probe", probe}, {"outcome", std::string(outcome)}})
+      .Increment();
+}
+
+void Metrics::probe_error(const std::string& probe, std::string_view cls) {
+  probe_errors_.Add({{"probe", probe}, {"class", std::string(cls)}}).Increment();
+}
+
+void Metrics::probe_value(const std::string& ns, const std::string& w, const std::string& probe, double value) {
+  probe_value_.Add({{"namespace", ns}, {"workload", w}, {"probe", probe}}).Set(value);
+}
+
+void Metrics::last_decisive(const std::string& ns, const std::string& w, double t) {
+  last_decisive_.Add({{"namespace", ns}, {"workload", w}}).Set(t);
+}
+
+void Metrics::forget_analysis(const std::string& ns, const std::string& w) {
+  // Drops the workload's analysis series (R5.2): prometheus-cpp has no label-prefix removal, so the families
+  // keyed by (namespace, workload) are scanned through the collected metrics.
+  for (const auto& fam : probe_value_.Collect()) {
+    for (const auto& m : fam.metric) {
+      prometheus::Labels l;
+      for (const auto& lp : m.label) l[lp.name] = lp.value;
+      if (l["namespace"] == ns && l["workload"] == w && probe_value_.Has(l)) probe_value_.Remove(&probe_value_.Add(l));
+    }
+  }
+  prometheus::Labels l{{"namespace", ns}, {"workload", w}};
+  if (last_decisive_.Has(l)) last_decisive_.Remove(&last_decisive_.Add(l));
+}
+
+void Metrics::prometheus_request(std::string_view endpoint, int code, double seconds) {
+  prom_requests_
+      .Add({{"endpoint", std::string(endpoint)}, {"code", code == 0 ? std::string("conn_error") : std::to_string(code)}})
+      .Increment();
+  static const prometheus::Histogram::BucketBoundaries kBuckets{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  prom_duration_.Add({{"endpoint", std::string(endpoint)}}, kBuckets).Observe(seconds);
+}
+
 void Metrics::decision(std::string_view action) { decisions_.Add({{"action", std::string(action)}}).Increment(); }
 
 void Metrics::forget_workload(const std::string& ns, const std::string& w, std::string_view kind) {
@@ -90,7 +153,7 @@ std::string_view Metrics::rollback_reason_label(std::string_view reason) {
   if (reason == "progress_deadline") return "progress_deadline";
   if (reason.substr(0, 11) == "pod_signal:" || reason == "pod_signal") return "pod_signal";
   if (reason == "alert") return "alert";
-  if (reason == "metric_probe") return "metric_probe";
+  if (reason == "metric_probe" || reason.substr(0, 7) == "metric:") return "metric_probe";
   return "other";
 }
 

@@ -12,10 +12,11 @@
 #include <prometheus/registry.h>
 
 #include "daemon/guard/guard_metrics.hpp"
+#include "daemon/prom/prometheus_client.hpp"
 
 namespace canary_guard::app {
 
-class Metrics final : public guard::GuardMetrics {
+class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics, public prom::QueryObserver {
  public:
   explicit Metrics(std::string_view version);
 
@@ -34,6 +35,17 @@ class Metrics final : public guard::GuardMetrics {
   // Drops a workload's series when it is deleted or no longer guarded (R5.2).
   void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind) override;
 
+  // Metric analysis (spec §5).
+  void evaluation(const std::string& ns, const std::string& workload, const std::string& probe,
+                  std::string_view outcome) override;
+  void probe_error(const std::string& probe, std::string_view cls) override;
+  void probe_value(const std::string& ns, const std::string& workload, const std::string& probe, double value) override;
+  void last_decisive(const std::string& ns, const std::string& workload, double unix_seconds) override;
+  void forget_analysis(const std::string& ns, const std::string& workload) override;
+  // endpoint: query | query_range | ready | buildinfo; code: HTTP status, 0 = connection error.
+  void prometheus_request(std::string_view endpoint, int code, double seconds);
+  void request(std::string_view endpoint, int code, double seconds) override { prometheus_request(endpoint, code, seconds); }
+
   // Closed label values; anything else becomes "other" (R5.1).
   static std::string_view rollback_reason_label(std::string_view decision_reason);
 
@@ -47,6 +59,12 @@ class Metrics final : public guard::GuardMetrics {
   prometheus::Family<prometheus::Counter>& pod_signals_;
   prometheus::Family<prometheus::Counter>& kube_requests_;
   prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Family<prometheus::Counter>& probe_evaluations_;
+  prometheus::Family<prometheus::Counter>& probe_errors_;
+  prometheus::Family<prometheus::Gauge>& probe_value_;
+  prometheus::Family<prometheus::Gauge>& last_decisive_;
+  prometheus::Family<prometheus::Counter>& prom_requests_;
+  prometheus::Family<prometheus::Histogram>& prom_duration_;
 };
 
 }  // namespace canary_guard::app

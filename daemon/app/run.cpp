@@ -18,6 +18,8 @@
 #include "config/config.hpp"
 #include "daemon/app/http_server.hpp"
 #include "daemon/app/metrics.hpp"
+#include "daemon/app/prom_source.hpp"
+#include "daemon/guard/analyzer.hpp"
 #include "daemon/app/wiring.hpp"
 #include "daemon/guard/controller.hpp"
 #include "daemon/kube/client.hpp"
@@ -61,7 +63,21 @@ int run_guard(const RunOptions& opts) {
 
   char host[256] = "canary-guard";
   gethostname(host, sizeof host - 1);
-  guard::Controller controller(ioc, **client, cfg, clock, &metrics, host);
+  // Metric analysis: a Prometheus client and the Analyzer when checks are configured.
+  std::unique_ptr<prom::PrometheusClient> prom_client;
+  std::unique_ptr<PromSource> prom_source;
+  std::unique_ptr<guard::Analyzer> analyzer;
+  if (!cfg.checks.empty()) {
+    auto po = prom::PrometheusClient::validate(prometheus_options(cfg.prometheus));
+    if (!po) {
+      std::cerr << "error: [prometheus]: " << po.error() << '\n';
+      return 2;
+    }
+    prom_client = std::make_unique<prom::PrometheusClient>(ioc, *po, &metrics);
+    prom_source = std::make_unique<PromSource>(*prom_client);
+    analyzer = std::make_unique<guard::Analyzer>(ioc, cfg, clock, *prom_source, nullptr, nullptr, &metrics);
+  }
+  guard::Controller controller(ioc, **client, cfg, clock, &metrics, host, analyzer.get());
   HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.synced(); });
   if (auto l = http.listen(cfg.server.listen); !l) {
     std::cerr << "error: " << l.error() << '\n';
@@ -82,6 +98,17 @@ int run_guard(const RunOptions& opts) {
   };
   asio::co_spawn(ioc, http.run(), log_crash("http"));
   asio::co_spawn(ioc, controller.run(), log_crash("controller"));
+  if (analyzer) {
+    asio::co_spawn(ioc, analyzer->run(), log_crash("analyzer"));
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          auto v = co_await prom_client->buildinfo();
+          if (v) spdlog::info("component=prometheus event=buildinfo url={} version={}", cfg.prometheus.url, *v);
+          else spdlog::warn("component=prometheus event=buildinfo_failed url={} error=\"{}\"", cfg.prometheus.url, v.error().message);
+        },
+        log_crash("buildinfo"));
+  }
 
   // Tell systemd we are ready once the caches are synced.
   asio::co_spawn(
@@ -102,6 +129,7 @@ int run_guard(const RunOptions& opts) {
     spdlog::info("component=main event=stop signal={}", sig);
     sd_notify(0, "STOPPING=1");
     controller.stop();
+    if (analyzer) analyzer->stop();
     http.stop();
     ioc.stop();
   });

@@ -1,5 +1,7 @@
 #include "daemon/app/status.hpp"
 
+#include "probes/metric_analysis.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -61,6 +63,16 @@ void fill_guard_columns(StatusRow& row, const std::vector<guard::Revision>& revs
   row.last_healthy = healthy ? std::to_string(healthy->number) + " (" + healthy->name + ")" : "-";
 }
 
+std::string checks_column(const probes::KeyValues& annotations, const std::string& hash) {
+  const std::string* t = probes::find_value(annotations, probes::kAnalysisAnnotation);
+  if (!t) return "-";
+  auto a = probes::parse_analysis(*t, hash);
+  if (!a) return "-";
+  std::string text = probes::format_analysis(*a);
+  const auto sp = text.find(' ');
+  return sp == std::string::npos ? "-" : text.substr(sp + 1);
+}
+
 std::string trim_nl(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
@@ -102,6 +114,7 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
       if (rs->revision == rev) {
         row.revision_object = rs->meta.name;
         row.hash = rs->pod_template_hash;
+        row.checks = checks_column(rs->meta.annotations, rs->pod_template_hash);
       }
     }
     row.desired = d.spec_replicas;
@@ -137,6 +150,7 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
       row.revision = cur->revision;
       row.revision_object = cur->meta.name;
       row.hash = cur->hash;
+      row.checks = checks_column(cur->meta.annotations, cur->hash);
     }
     row.desired = ds.desired_number_scheduled;
     row.updated = ds.updated_number_scheduled;
@@ -161,14 +175,14 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
 
 void print_table(const std::vector<StatusRow>& rows, std::ostream& out) {
   const std::vector<std::string> head = {"NAMESPACE", "KIND", "NAME", "REVISION", "REVISION-OBJECT", "HASH", "DESIRED",
-                                         "UPDATED", "READY", "AVAILABLE", "STATE", "VERDICT", "LAST-HEALTHY", "ROLLBACK"};
+                                         "UPDATED", "READY", "AVAILABLE", "STATE", "VERDICT", "LAST-HEALTHY", "ROLLBACK", "CHECKS"};
   std::vector<std::vector<std::string>> cells;
   cells.push_back(head);
   for (const auto& r : rows)
     cells.push_back({r.ns, r.kind, r.name, std::to_string(r.revision), r.revision_object.empty() ? "-" : r.revision_object,
                      r.hash.empty() ? "-" : r.hash, std::to_string(r.desired), std::to_string(r.updated),
                      std::to_string(r.ready), std::to_string(r.available), r.state, r.verdict, r.last_healthy,
-                     r.rollback});
+                     r.rollback, r.checks});
   std::vector<std::size_t> width(head.size(), 0);
   for (const auto& row : cells)
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
@@ -189,7 +203,7 @@ void print_json(const std::vector<StatusRow>& rows, std::ostream& out) {
                    {"revisionObject", r.revision_object}, {"hash", r.hash},
                    {"replicas", {{"desired", r.desired}, {"updated", r.updated}, {"ready", r.ready}, {"available", r.available}}},
                    {"state", r.state}, {"message", r.message}, {"verdict", r.verdict}, {"lastHealthy", r.last_healthy},
-                   {"rollback", r.rollback}});
+                   {"rollback", r.rollback}, {"checks", r.checks}});
   out << nlohmann::json{{"items", arr}}.dump(2) << '\n';
 }
 

@@ -28,6 +28,9 @@ struct StatusRow {
   std::string verdict;  // healthy | failed | pending
   std::string last_healthy;  // "3 (web-6d8f7c9b5)" or "-"
   std::string rollback;      // in-flight rollback state or "-"
+  // Metric checks of the current revision while it is under analysis: each check's last decisive outcomes, oldest
+  // first (P pass, F fail), "!" once it passed, e.g. "error-ratio=PPF! p99=!"; "-" when none.
+  std::string checks = "-";
 };
 
 // Lists from the API (namespace "" = all) and builds the rows, sorted by namespace, kind, name.

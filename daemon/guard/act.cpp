@@ -76,7 +76,11 @@ awaitable<Result<ActOutcome>> Acting::hold(const Decision& d) {
   if (once(d.reason)) {
     log_decision(obs_, d, " detail=\"" + d.message + "\"");
     if (ctx_.metrics) ctx_.metrics->rollout_finished(obs_.key.ns, obs_.key.name, kind_, "held");
-    event("Warning", d.reason == "known_bad_template" ? "KnownBadTemplate" : "RollbackHeld", d.message);
+    event("Warning",
+          d.reason == "known_bad_template" ? "KnownBadTemplate"
+          : d.reason == "metrics_blind"    ? "MetricsBlind"
+                                           : "RollbackHeld",
+          d.message);
     decided(d);
   }
   co_return ActOutcome{};

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "daemon/kube/resources.hpp"
@@ -99,7 +100,7 @@ class Controller::CacheView final : public ClusterView {
 };
 
 Controller::Controller(asio::io_context& ioc, kube::Client& client, const config::Config& config, const Clock& clock,
-                       GuardMetrics* metrics, std::string host)
+                       GuardMetrics* metrics, std::string host, Analyzer* analyzer)
     : ioc_(ioc),
       config_(config),
       clock_(clock),
@@ -115,8 +116,27 @@ Controller::Controller(asio::io_context& ioc, kube::Client& client, const config
       client_(client),
       view_(std::make_unique<CacheView>(*this)),
       slots_(config.max_concurrent_rollbacks),
+      analyzer_(analyzer && analyzer->enabled() ? analyzer : nullptr),
       started_at_(clock.now()) {
   wire_handlers();
+  if (analyzer_)
+    analyzer_->set_callbacks([this](const WorkloadKey& k) { queue_.add(k.str()); },
+                             [this](const WorkloadKey& k, const std::string& object, const std::string& text) {
+                               persist_analysis(k, object, text);
+                             });
+}
+
+void Controller::persist_analysis(const WorkloadKey& key, const std::string& object, const std::string& text) {
+  const std::string path = key.kind == Kind::deployment ? kube::paths::replicasets(key.ns, object)
+                                                        : kube::paths::controllerrevisions(key.ns, object);
+  nlohmann::json body = {{"metadata", {{"annotations", {{std::string(probes::kAnalysisAnnotation), text}}}}}};
+  asio::co_spawn(
+      ioc_,
+      [this, path, payload = body.dump(), who = key.ns + "/" + key.name]() -> awaitable<void> {
+        auto r = co_await client_.patch(path, kube::PatchType::merge, payload);
+        if (!r) spdlog::warn("workload={} event=analysis_persist_failed {}", who, kube::describe(r.error()));
+      },
+      log_errors("persist_analysis"));
 }
 
 Controller::~Controller() = default;
@@ -277,11 +297,12 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   auto& slot = state_[k];
   if (!slot) slot = std::make_unique<WorkloadState>();
   WorkloadState& st = *slot;
-  const ObserveContext ctx{config_, started_at_, slots_.others(k)};
+  const ObserveContext ctx{config_, started_at_, slots_.others(k), analyzer_};
   auto obs = observe(key, *view_, st, ctx, now);
   if (!obs) {
     // Deleted or not guarded (any more): forget it.
     if (st.active && metrics_) metrics_->forget_workload(key.ns, key.name, to_string(key.kind));
+    if (analyzer_) analyzer_->untrack(key);
     state_.erase(k);
     slots_.release(k);
     co_return std::optional<Duration>{};
@@ -295,6 +316,20 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
     for (const auto& p : obs->problems) msg += (msg.empty() ? "" : "; ") + p;
     spdlog::warn("workload={}/{} decision=none reason=invalid_annotation detail=\"{}\"", key.ns, key.name, msg);
     writer_.event(obs->ref, "Warning", "InvalidAnnotation", msg);
+  }
+  if (analyzer_) {
+    // Level-triggered: under analysis while the current revision has no verdict; analysis stops with the verdict.
+    if (obs->analysis) analyzer_->track(*obs->analysis);
+    else analyzer_->untrack(key);
+    for (const auto& [check, detail] : obs->check_errors) {
+      writer_.event(obs->ref, "Warning", "CheckError",
+                    "Check " + check + " cannot be evaluated: " + detail + " No rollback and no verdict from it.");
+      analyzer_->error_told(key, check);
+    }
+    const bool blind = obs->snapshot.hold && obs->snapshot.hold->reason == "metrics_blind";
+    if (!blind && st.said.erase(obs->snapshot.current_hash + "|metrics_blind"))
+      writer_.event(obs->ref, "Normal", "MetricsRestored",
+                    "Metric checks are decisive again for " + obs->snapshot.current_hash + "; analysis continues.");
   }
   // The slot set follows the records: an open record anywhere (ours, or another replica's) holds one.
   // A `started` record of a paused Deployment holds nothing: that rollback is on hold until it is resumed.

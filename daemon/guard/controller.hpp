@@ -19,6 +19,7 @@
 #include "config/clock.hpp"
 #include "config/config.hpp"
 #include "daemon/guard/act.hpp"
+#include "daemon/guard/analyzer.hpp"
 #include "daemon/guard/events.hpp"
 #include "daemon/guard/guard_metrics.hpp"
 #include "daemon/guard/kube_writer.hpp"
@@ -34,8 +35,9 @@ namespace canary_guard::guard {
 
 class Controller {
  public:
+  // `analyzer` (may be null: metric analysis off) is owned by the wiring and outlives the Controller.
   Controller(boost::asio::io_context& ioc, kube::Client& client, const config::Config& config, const Clock& clock,
-             GuardMetrics* metrics, std::string host);
+             GuardMetrics* metrics, std::string host, Analyzer* analyzer = nullptr);
   ~Controller();
 
   // Runs informers and the workers until stop().
@@ -54,6 +56,8 @@ class Controller {
   void enqueue_pod_owner(const probes::PodView& pod);
   // Before the first action after start: every open rollback record in the caches holds a slot.
   void adopt_open_rollbacks();
+  // Writes the canary-guard.io/analysis annotation of a revision object (background, logged on failure).
+  void persist_analysis(const WorkloadKey& key, const std::string& object, const std::string& text);
 
   boost::asio::io_context& ioc_;
   const config::Config& config_;
@@ -79,6 +83,7 @@ class Controller {
 
   std::unordered_map<std::string, std::unique_ptr<WorkloadState>> state_;  // by WorkloadKey::str()
   RollbackSlots slots_;
+  Analyzer* analyzer_ = nullptr;
   bool stopped_ = false;
   TimePoint started_at_;
 };

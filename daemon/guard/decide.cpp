@@ -259,8 +259,10 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
   if (s.hold) {
     d.action = Action::hold;
     d.reason = s.hold->reason;
-    d.message = rev_label(*cur) + ": " + sentence(s.hold->detail) + " Holding: no rollback while the cause is " +
-                "outside the release.";
+    d.message = rev_label(*cur) + ": " + sentence(s.hold->detail) +
+                (s.hold->reason == "metrics_blind"
+                     ? " Holding: neither rolled back nor verified until metric checks are decisive again."
+                     : " Holding: no rollback while the cause is outside the release.");
     d.recheck_at = s.next_check;
     return d;
   }
@@ -284,10 +286,18 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     }
     const TimePoint since = s.complete_since.value_or(now);
     if (now >= since + policy.bake_time) {
+      if (s.metrics_required && !s.metrics_passed) {
+        // Never healthy without evidence: every check must have passed at least once.
+        d.action = Action::none;
+        d.reason = "metrics_pending";
+        d.recheck_at = s.next_check;
+        return d;
+      }
       d.action = Action::mark_healthy;
       d.reason = "baked";
       d.message = rev_label(*cur) + " rolled out and passed its " + std::to_string(policy.bake_time.count()) +
-                  " s bake time with no failed probe; verified healthy.";
+                  " s bake time with no failed probe" + (s.metrics_required ? " and every metric check passed" : "") +
+                  "; verified healthy.";
       return d;
     }
     d.action = Action::none;

@@ -67,6 +67,12 @@ struct Snapshot {
   bool records_on_workload = false;
   // A DaemonSet with updateStrategy OnDelete: nothing rolls out by itself, so nothing is judged.
   bool on_delete = false;
+  // Metric analysis (analysis_view.hpp): checks apply to the current revision, and whether every one of them had a
+  // decisive PASS. A revision with checks is healthy only when they all passed (a trip is a `failure`, blindness a
+  // `hold`).
+  bool metrics_required = false;
+  bool metrics_passed = false;
+  std::string metrics_waiting;  // names of the checks without a PASS yet, for messages
   // How long a rollback may wait for its target to complete (the target's deadline; a default when it has none).
   std::chrono::milliseconds rollback_wait_limit{std::chrono::seconds{600}};
 

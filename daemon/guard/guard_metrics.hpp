@@ -26,4 +26,20 @@ class GuardMetrics {
   virtual void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind) = 0;
 };
 
+// What metric analysis reports (spec §5): canary_guard_probe_evaluations_total, _probe_errors_total,
+// _probe_value, _last_decisive_evaluation_timestamp_seconds. `probe` is the check name (bounded by the config).
+class AnalysisMetrics {
+ public:
+  virtual ~AnalysisMetrics() = default;
+  // outcome: pass | fail | inconclusive | no_data | error
+  virtual void evaluation(const std::string& ns, const std::string& workload, const std::string& probe,
+                          std::string_view outcome) = 0;
+  // class: config | transient | partial | parse
+  virtual void probe_error(const std::string& probe, std::string_view cls) = 0;
+  virtual void probe_value(const std::string& ns, const std::string& workload, const std::string& probe,
+                           double value) = 0;
+  virtual void last_decisive(const std::string& ns, const std::string& workload, double unix_seconds) = 0;
+  virtual void forget_analysis(const std::string& ns, const std::string& workload) = 0;
+};
+
 }  // namespace canary_guard::guard

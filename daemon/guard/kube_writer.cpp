@@ -8,6 +8,7 @@
 #include "daemon/guard/rollback_plan.hpp"
 #include "daemon/kube/projection.hpp"
 #include "daemon/kube/resources.hpp"
+#include "probes/metric_analysis.hpp"
 
 namespace canary_guard::guard {
 
@@ -74,7 +75,9 @@ awaitable<Result<Ok>> KubeWriter::remove_workload_records(const Observation& obs
   nlohmann::json body = {{"metadata",
                           {{"resourceVersion", obs.ref.resource_version},
                            {"annotations",
-                            {{std::string(kVerdictAnnotation), nullptr}, {std::string(kRollbackAnnotation), nullptr}}}}}};
+                            {{std::string(kVerdictAnnotation), nullptr},
+                             {std::string(kRollbackAnnotation), nullptr},
+                             {std::string(probes::kAnalysisAnnotation), nullptr}}}}}};
   auto r = co_await client_.patch(workload_path(obs), kube::PatchType::merge, body.dump());
   if (!r) co_return unexpected(r.error());
   co_return Ok{};

@@ -125,11 +125,14 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   // Revisions and the current one.
   TimePoint current_created{};
   std::string current_uid;
+  const probes::KeyValues* current_annotations = nullptr;
+  std::string stable_hash;  // the revision being replaced, while it still runs
   std::int32_t status_ready = 0;
   std::int32_t history_limit = 10;
   if (dv) {
     s.records_on_workload = probes::find_value(dv->meta.annotations, kVerdictAnnotation) ||
-                            probes::find_value(dv->meta.annotations, kRollbackAnnotation);
+                            probes::find_value(dv->meta.annotations, kRollbackAnnotation) ||
+                            probes::find_value(dv->meta.annotations, probes::kAnalysisAnnotation);
     std::int64_t max_rev = 0;
     const probes::ReplicaSetView* cur = nullptr;
     const auto d_rev = parse_revision(dv->meta.annotations);
@@ -153,6 +156,13 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
       current_created = cur->meta.created;
       current_uid = cur->meta.uid;
       status_ready = cur->ready_replicas;
+      current_annotations = &cur->meta.annotations;
+      std::int64_t best = -1;
+      for (const auto* rs : view.replicasets_of(dv->meta.uid))
+        if (rs && rs != cur && !rs->meta.deleted && rs->replicas > 0 && rs->revision > best) {
+          best = rs->revision;
+          stable_hash = rs->pod_template_hash;
+        }
     }
   } else {
     const probes::ControllerRevisionView* cur = nullptr;
@@ -174,6 +184,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
     if (cur) {
       s.current_hash = cur->hash;
       current_created = cur->meta.created;
+      current_annotations = &cur->meta.annotations;
     }
   }
   if (std::any_of(s.revisions.begin(), s.revisions.end(), [](const Revision& r) { return r.verdict.has_value(); }))
@@ -284,6 +295,66 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
       s.hold = Finding{pod_result.reason, pod_result.detail};
     }
   }
+  // Metric analysis: while the current revision has no verdict, its checks are evaluated by the Analyzer; here
+  // its state becomes evidence (a trip is a failure, blindness a hold, all passed a condition for healthy).
+  const bool judged = current->verdict && (current->verdict->verdict == Verdict::healthy ||
+                                           current->verdict->verdict == Verdict::failed);
+  if (ctx.analysis && !judged) {
+    auto checks = applicable_checks(ctx.config, key.ns, kind, meta->labels, meta->annotations);
+    if (!checks.empty()) {
+      if (dsv) {
+        // The stable revision of a DaemonSet: the newest other revision that still has pods.
+        std::int64_t best = -1;
+        for (const auto* p : all_ds_pods)
+          if (p->controller_revision_hash != s.current_hash)
+            for (const auto& r : s.revisions)
+              if (r.hash == p->controller_revision_hash && r.number > best) {
+                best = r.number;
+                stable_hash = r.hash;
+              }
+      }
+      std::optional<TimePoint> first_ready;
+      for (const auto* p : pods) {
+        const probes::Condition* c = p->condition("Ready");
+        if (!p->meta.deleted && c && c->status == "True" && (!first_ready || c->last_transition < *first_ready))
+          first_ready = c->last_transition;
+      }
+      AnalysisTarget t;
+      t.key = key;
+      t.vars = config::CheckTarget{key.ns, key.name, std::string(kind), s.current_hash, stable_hash};
+      t.revision_object = current->name;
+      t.started = st.revision_started;
+      t.first_ready = first_ready;
+      if (current_annotations)
+        if (const std::string* a = probes::find_value(*current_annotations, probes::kAnalysisAnnotation)) t.seed = *a;
+      t.checks = checks;
+      probes::RevisionAnalysis fresh;
+      const probes::RevisionAnalysis* a = ctx.analysis->state(key, s.current_hash);
+      if (!a) {
+        if (t.seed)
+          if (auto seeded = probes::parse_analysis(*t.seed, s.current_hash)) fresh = std::move(*seeded);
+        fresh.hash = s.current_hash;
+        fresh.started = t.started;
+        fresh.first_ready = first_ready;
+        a = &fresh;
+      }
+      const auto summary = probes::summarize(checks, *a, max_blind(ctx.config), ctx.config.prometheus.eval_lag, now);
+      s.metrics_required = true;
+      s.metrics_passed = summary.all_passed;
+      for (const auto& n : summary.waiting_for) s.metrics_waiting += (s.metrics_waiting.empty() ? "" : ", ") + n;
+      if (summary.tripped && !s.failure)
+        s.failure = Finding{"metric:" + summary.tripped->name, summary.trip_detail};
+      if (summary.blind && !s.hold)
+        s.hold = Finding{"metrics_blind", "no decisive outcome from any metric check for " +
+                                              std::to_string(max_blind(ctx.config).count() / 1000) +
+                                              " s (Prometheus down, or no data); not verified while blind"};
+      next = earliest(next, summary.blind_at);
+      for (const auto& [name, cs] : a->checks)
+        if (cs.config_error && !cs.config_error_told) obs.check_errors.emplace_back(name, *cs.config_error);
+      obs.analysis = std::move(t);
+    }
+  }
+
   // Complete with pods is what counts: zero pods prove nothing (decide holds its verdict until there are some).
   if (s.rollout_complete && s.pods_expected > 0) {
     if (!st.complete_since) st.complete_since = now;

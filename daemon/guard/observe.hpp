@@ -33,6 +33,7 @@
 
 #include "config/clock.hpp"
 #include "config/config.hpp"
+#include "daemon/guard/analysis_view.hpp"
 #include "daemon/guard/decide.hpp"
 #include "daemon/guard/object_ref.hpp"
 #include "daemon/guard/workload_key.hpp"
@@ -92,12 +93,17 @@ struct Observation {
   std::vector<std::string> problems;  // invalid annotations, one sentence each
   bool watching = false;              // the current revision has no healthy verdict yet (rollout_active)
   TimePoint revision_started{};
+  // Set when the current revision is under metric analysis: reconcile hands it to the Analyzer (track).
+  std::optional<AnalysisTarget> analysis;
+  // Check errors of class config not told yet (check name, detail): reconcile sends one CheckError Event each.
+  std::vector<std::pair<std::string, std::string>> check_errors;
 };
 
 struct ObserveContext {
   const config::Config& config;
   TimePoint daemon_started;
   int rollbacks_in_flight = 0;  // across the fleet, excluding this workload
+  const AnalysisView* analysis = nullptr;  // null: metric analysis off
 };
 
 // nullopt when the workload is gone, being deleted, or not guarded: the caller forgets its state.

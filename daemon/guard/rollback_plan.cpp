@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "daemon/guard/records.hpp"
 #include "daemon/kube/projection.hpp"
+#include "probes/metric_analysis.hpp"
 
 namespace canary_guard::guard {
 namespace {
@@ -26,7 +27,9 @@ bool in_skip_list(std::string_view k) {
 // canary-guard.io/*: the guard's own settings (kept as the Deployment has them now) and records (which belong to
 // the object they are on). Neither comes from the target ReplicaSet.
 bool guard_key(std::string_view k) { return k.substr(0, config::annotation::prefix.size()) == config::annotation::prefix; }
-bool guard_setting(std::string_view k) { return guard_key(k) && k != kVerdictAnnotation && k != kRollbackAnnotation; }
+bool guard_setting(std::string_view k) {
+  return guard_key(k) && k != kVerdictAnnotation && k != kRollbackAnnotation && k != probes::kAnalysisAnnotation;
+}
 
 const json* path(const json& j, std::initializer_list<const char*> keys) {
   const json* cur = &j;

@@ -385,3 +385,31 @@ TEST(RollbackTarget, SkipsFailedAndExcluded) {
   EXPECT_EQ(rollback_target(revs, "x")->hash, "c");
   EXPECT_FALSE(rollback_target({}, "x"));
 }
+
+TEST(Decide, MetricChecksGateTheHealthyVerdict) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.rollout_complete = true;
+  s.complete_since = T0;
+  s.metrics_required = true;
+  s.metrics_passed = false;
+  s.next_check = T0 + 400s;
+  auto d = decide(s, policy(), T0 + 300s);
+  EXPECT_EQ(d.action, Action::none);
+  EXPECT_EQ(d.reason, "metrics_pending");
+  s.metrics_passed = true;
+  d = decide(s, policy(), T0 + 300s);
+  EXPECT_EQ(d.action, Action::mark_healthy);
+  EXPECT_NE(d.message.find("every metric check passed"), std::string::npos);
+  // A trip is a failure like any other; blindness a hold.
+  s.metrics_passed = false;
+  s.failure = Finding{"metric:error-ratio", "error-ratio 0.51 > 0.05 in 3 of the last 5 evaluations"};
+  d = decide(s, policy(), T0 + 10s);
+  ASSERT_EQ(d.action, Action::rollback);
+  EXPECT_EQ(d.reason, "metric:error-ratio");
+  EXPECT_NE(d.message.find("error-ratio 0.51 > 0.05 in 3 of the last 5 evaluations."), std::string::npos);
+  s.failure.reset();
+  s.hold = Finding{"metrics_blind", "no decisive outcome"};
+  d = decide(s, policy(), T0 + 10s);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "metrics_blind");
+}

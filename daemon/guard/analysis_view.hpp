@@ -1,0 +1,46 @@
+#pragma once
+// What reconcile and the Analyzer share about metric analysis, without Asio: which workloads are under analysis
+// (AnalysisTarget), which checks apply to a workload, and a read-only view of the per-revision state that observe()
+// reads (level-triggered, like the caches). Pure: standard library and project headers only.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/checks.hpp"
+#include "config/clock.hpp"
+#include "config/config.hpp"
+#include "daemon/guard/workload_key.hpp"
+#include "probes/metric_analysis.hpp"
+
+namespace canary_guard::guard {
+
+// One workload under analysis, as reconcile sees it.
+struct AnalysisTarget {
+  WorkloadKey key;
+  config::CheckTarget vars;            // namespace, workload, kind, revision_hash, stable_hash
+  std::string revision_object;         // ReplicaSet / ControllerRevision carrying the analysis annotation
+  TimePoint started{};                 // when the revision started
+  std::optional<TimePoint> first_ready;  // first Ready pod of the revision
+  std::optional<std::string> seed;     // canary-guard.io/analysis text on the revision object (after a restart)
+  std::vector<const config::Check*> checks;  // the checks that apply
+};
+
+// The checks that apply to a workload: its namespace, kind and labels match the check's selection, and the
+// canary-guard.io/checks annotation (comma-separated names; "none" switches analysis off) allows it.
+std::vector<const config::Check*> applicable_checks(const config::Config& config, std::string_view ns,
+                                                    std::string_view kind, const config::KeyValues& labels,
+                                                    const config::KeyValues& annotations);
+
+// max_blind: [analysis] max_blind, else 5 x the smallest check interval (R2.3).
+std::chrono::milliseconds max_blind(const config::Config& config);
+
+class AnalysisView {
+ public:
+  virtual ~AnalysisView() = default;
+  // The analysis of the workload's revision `hash`, if it is being analysed.
+  virtual const probes::RevisionAnalysis* state(const WorkloadKey& key, std::string_view hash) const = 0;
+};
+
+}  // namespace canary_guard::guard

@@ -1,0 +1,270 @@
+#include "daemon/guard/analyzer.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+namespace canary_guard::guard {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+
+const std::string* find(const config::KeyValues& kv, std::string_view key) {
+  for (const auto& [k, v] : kv)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+double unix_seconds(TimePoint t) { return to_unix_seconds(t); }
+
+const std::string* label(const probes::Series& s, std::string_view key) { return find(s.labels, key); }
+
+}  // namespace
+
+Analyzer::Analyzer(asio::io_context& ioc, const config::Config& config, const Clock& clock, MetricSource& source,
+                   Notify notify, Persist persist, AnalysisMetrics* metrics)
+    : ioc_(ioc),
+      config_(config),
+      clock_(clock),
+      source_(source),
+      notify_(std::move(notify)),
+      persist_(std::move(persist)),
+      metrics_(metrics) {}
+
+void Analyzer::track(const AnalysisTarget& t) {
+  const std::string k = t.key.str();
+  auto it = targets_.find(k);
+  if (it != targets_.end() && it->second.state.hash == t.vars.revision_hash) {
+    // Same revision: refresh what reconcile knows now (stable revision, first Ready pod, checks).
+    it->second.target.vars = t.vars;
+    it->second.target.checks = t.checks;
+    it->second.target.revision_object = t.revision_object;
+    if (t.first_ready && !it->second.state.first_ready) it->second.state.first_ready = t.first_ready;
+    return;
+  }
+  Tracked tr;
+  tr.target = t;
+  if (t.seed)
+    if (auto seeded = probes::parse_analysis(*t.seed, t.vars.revision_hash)) tr.state = std::move(*seeded);
+  tr.state.hash = t.vars.revision_hash;
+  tr.state.started = t.started;
+  tr.state.first_ready = t.first_ready;
+  // A seeded window that already trips (k FAIL were persisted) trips again at once.
+  for (const config::Check* c : t.checks) {
+    auto& st = tr.state.checks[c->name];
+    if (!st.tripped && st.fails() >= std::max(1, c->failures)) {
+      st.tripped = true;
+      st.trip_detail = c->name + " failed in " + std::to_string(st.fails()) + " of the last " +
+                       std::to_string(st.window.size()) + " evaluations (before a restart)";
+    }
+  }
+  if (metrics_ && it == targets_.end()) metrics_->forget_analysis(t.key.ns, t.key.name);
+  targets_[k] = std::move(tr);
+}
+
+void Analyzer::untrack(const WorkloadKey& key) {
+  if (targets_.erase(key.str()) && metrics_) metrics_->forget_analysis(key.ns, key.name);
+}
+
+const probes::RevisionAnalysis* Analyzer::state(const WorkloadKey& key, std::string_view hash) const {
+  auto it = targets_.find(key.str());
+  if (it == targets_.end() || it->second.state.hash != hash) return nullptr;
+  return &it->second.state;
+}
+
+void Analyzer::error_told(const WorkloadKey& key, const std::string& check) {
+  auto it = targets_.find(key.str());
+  if (it == targets_.end()) return;
+  if (auto c = it->second.state.checks.find(check); c != it->second.state.checks.end()) c->second.config_error_told = true;
+}
+
+void Analyzer::apply(const config::Check& check, Tracked& t, const probes::CheckOutcome& o, TimePoint now) {
+  auto& st = t.state.checks[check.name];
+  const bool was_tripped = st.tripped;
+  const bool changed = probes::record(check, st, o, now, t.state.last_decisive);
+  const auto& key = t.target.key;
+  spdlog::debug("component=analysis check={} workload={}/{} revision_hash={} outcome={} value={} window={} detail=\"{}\"",
+                check.name, key.ns, key.name, t.state.hash, probes::to_string(o.outcome),
+                o.value ? std::to_string(*o.value) : std::string("-"), st.window, o.detail);
+  if (metrics_) {
+    metrics_->evaluation(key.ns, key.name, check.name, probes::to_string(o.outcome));
+    if (o.error) metrics_->probe_error(check.name, probes::to_string(o.error->cls));
+    if (o.value) metrics_->probe_value(key.ns, key.name, check.name, *o.value);
+    if (probes::is_decisive(o.outcome)) metrics_->last_decisive(key.ns, key.name, unix_seconds(now));
+  }
+  if (!changed) return;
+  if (persist_ && !t.target.revision_object.empty())
+    persist_(key, t.target.revision_object, probes::format_analysis(t.state));
+  if (!was_tripped && st.tripped)
+    spdlog::info("component=analysis check={} workload={}/{} event=tripped detail=\"{}\"", check.name, key.ns,
+                 key.name, st.trip_detail);
+  if (notify_) notify_(key);
+}
+
+awaitable<int> Analyzer::evaluate(const config::Check& check) {
+  const TimePoint now = clock_.now();
+  const TimePoint eval_time = now - config_.prometheus.eval_lag;
+  const auto deadline = std::chrono::steady_clock::now() + check.interval;
+  // Who is due: tracked, the check applies, warmed up, not tripped yet (a tripped check has done its job).
+  std::vector<std::string> due;
+  for (auto& [k, t] : targets_) {
+    if (std::find(t.target.checks.begin(), t.target.checks.end(), &check) == t.target.checks.end()) continue;
+    if (!probes::warmed_up(check, t.state, now, eval_time)) continue;
+    if (auto it = t.state.checks.find(check.name); it != t.state.checks.end() && it->second.tripped) continue;
+    due.push_back(k);
+  }
+  if (due.empty()) co_return 0;
+  int queries = 0;
+  const bool compare = check.compare.has_value();
+  const std::string label_name(config::revision_label_for(targets_.at(due.front()).target.vars.kind));
+
+  auto outcome_for = [&](const std::vector<probes::Series>& news, const std::vector<probes::Series>& stables,
+                         const std::optional<std::optional<double>>& ms) {
+    return compare ? probes::judge_compare(check, news, stables) : probes::judge_threshold(check, news, ms);
+  };
+
+  if (config_.analysis.batch && check.batchable) {
+    // One query for everyone due. Series are mapped back by (namespace, revision label).
+    std::vector<config::CheckTarget> vars;
+    for (const auto& k : due) {
+      vars.push_back(targets_.at(k).target.vars);
+      if (compare && !vars.back().stable_hash.empty()) {
+        config::CheckTarget stable = vars.back();
+        stable.revision_hash = stable.stable_hash;
+        vars.push_back(stable);
+      }
+    }
+    auto promql = config::render_batch(check.query, check, vars);
+    if (!promql) co_return 0;  // the loader validated the template; cannot happen
+    std::optional<Expected<probes::QueryResult, probes::QueryError>> ms_result;
+    if (check.min_samples) {
+      auto msq = config::render_batch(check.min_samples->query, check, vars);
+      if (msq) {
+        ++queries;
+        ms_result.emplace(co_await source_.query(*msq, unix_seconds(eval_time), deadline));
+      }
+    }
+    ++queries;
+    auto result = co_await source_.query(*promql, unix_seconds(eval_time), deadline);
+    const TimePoint after = clock_.now();
+    // Group by (namespace, hash).
+    std::map<std::pair<std::string, std::string>, std::vector<probes::Series>> by_target, ms_by_target;
+    auto group = [&](const probes::QueryResult& r, auto& out) {
+      for (const auto& s : r.series) {
+        const std::string* ns = label(s, "namespace");
+        const std::string* h = label(s, label_name);
+        if (ns && h) out[{*ns, *h}].push_back(s);
+      }
+    };
+    if (result) group(*result, by_target);
+    if (ms_result && *ms_result) group(**ms_result, ms_by_target);
+    for (const auto& k : due) {
+      auto it = targets_.find(k);
+      if (it == targets_.end()) continue;  // untracked while we waited
+      Tracked& t = it->second;
+      if (t.state.hash != t.target.vars.revision_hash) continue;
+      probes::CheckOutcome o;
+      if (!result) {
+        o = probes::judge_error(check, result.error());
+      } else {
+        const auto& news = by_target[{t.target.vars.ns, t.target.vars.revision_hash}];
+        const auto& stables = by_target[{t.target.vars.ns, t.target.vars.stable_hash}];
+        std::optional<std::optional<double>> ms;
+        if (check.min_samples) {
+          if (ms_result && !*ms_result) {
+            o = probes::judge_error(check, ms_result->error());
+            apply(check, t, o, after);
+            continue;
+          }
+          probes::QueryResult part;
+          part.series = ms_by_target[{t.target.vars.ns, t.target.vars.revision_hash}];
+          ms = probes::sum_of_values(part);
+        }
+        o = outcome_for(news, stables, ms);
+      }
+      apply(check, t, o, after);
+    }
+    co_return queries;
+  }
+
+  // One query per workload (the template's result cannot be mapped back, or batching is off).
+  for (const auto& k : due) {
+    auto it = targets_.find(k);
+    if (it == targets_.end()) continue;
+    const config::CheckTarget vars = it->second.target.vars;
+    auto promql = config::render_template(check.query, check, vars);
+    if (!promql) continue;
+    ++queries;
+    auto result = co_await source_.query(*promql, unix_seconds(eval_time), deadline);
+    std::optional<Expected<probes::QueryResult, probes::QueryError>> stable_result;
+    if (compare && result && !vars.stable_hash.empty()) {
+      config::CheckTarget sv = vars;
+      sv.revision_hash = vars.stable_hash;
+      if (auto sq = config::render_template(check.query, check, sv)) {
+        ++queries;
+        stable_result.emplace(co_await source_.query(*sq, unix_seconds(eval_time), deadline));
+      }
+    }
+    std::optional<std::optional<double>> ms;
+    std::optional<probes::QueryError> ms_error;
+    if (check.min_samples && result) {
+      if (auto msq = config::render_template(check.min_samples->query, check, vars)) {
+        ++queries;
+        auto r = co_await source_.query(*msq, unix_seconds(eval_time), deadline);
+        if (r) ms = probes::sum_of_values(*r);
+        else ms_error = r.error();
+      }
+    }
+    it = targets_.find(k);
+    if (it == targets_.end() || it->second.state.hash != vars.revision_hash) continue;
+    probes::CheckOutcome o;
+    if (!result) o = probes::judge_error(check, result.error());
+    else if (ms_error) o = probes::judge_error(check, *ms_error);
+    else if (stable_result && !*stable_result) o = probes::judge_error(check, stable_result->error());
+    else
+      o = outcome_for(result->series, stable_result ? (*stable_result)->series : std::vector<probes::Series>{}, ms);
+    apply(check, it->second, o, clock_.now());
+  }
+  co_return queries;
+}
+
+awaitable<void> Analyzer::loop(const config::Check& check) {
+  asio::steady_timer timer(ioc_);
+  auto next = std::chrono::steady_clock::now();
+  while (!stopped_) {
+    next += check.interval;
+    const auto now = std::chrono::steady_clock::now();
+    if (next < now) next = now + check.interval;  // a slow round: skip, do not pile up
+    timer.expires_at(next);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) break;
+    try {
+      const int n = co_await evaluate(check);
+      if (n > 0) spdlog::debug("component=analysis event=round check={} queries={} tracked={}", check.name, n, targets_.size());
+    } catch (const std::exception& e) {
+      spdlog::error("component=analysis check={} event=round_failed error=\"{}\"", check.name, e.what());
+    }
+  }
+}
+
+awaitable<void> Analyzer::run() {
+  if (!enabled()) co_return;
+  for (const auto& c : config_.checks)
+    asio::co_spawn(ioc_, loop(c), [name = c.name](std::exception_ptr e) {
+      if (e) spdlog::error("component=analysis check={} event=crashed", name);
+    });
+  co_return;
+}
+
+void Analyzer::stop() { stopped_ = true; }
+
+}  // namespace canary_guard::guard

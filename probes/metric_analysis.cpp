@@ -1,0 +1,224 @@
+#include "probes/metric_analysis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace canary_guard::probes {
+namespace {
+
+std::string num(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+// The worst judgeable (non-NaN, latest sample) value of a set of series: the highest for increase-type checks.
+std::optional<double> worst(const std::vector<Series>& series, bool highest) {
+  std::optional<double> w;
+  for (const auto& s : series) {
+    if (s.samples.empty() || std::isnan(s.samples.back().value)) continue;
+    const double v = s.samples.back().value;
+    if (!w || (highest ? v > *w : v < *w)) w = v;
+  }
+  return w;
+}
+
+bool is_check_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; }
+
+}  // namespace
+
+int CheckState::fails() const { return static_cast<int>(std::count(window.begin(), window.end(), 'F')); }
+
+CheckOutcome judge_threshold(const config::Check& check, const std::vector<Series>& series,
+                             std::optional<std::optional<double>> min_samples) {
+  QueryResult r;
+  r.series = series;
+  Threshold t{check.min, check.max};
+  std::optional<MinSamples> ms;
+  if (check.min_samples && min_samples) ms = MinSamples{check.min_samples->min, *min_samples};
+  auto ev = evaluate_threshold(r, t, ms);
+  CheckOutcome o;
+  o.outcome = ev.result.outcome;
+  o.value = ev.value;
+  if (o.outcome == Outcome::fail && ev.value) {
+    const bool above = check.max && *ev.value > *check.max;
+    o.detail = check.name + " " + num(*ev.value) + (above ? " > " + num(*check.max) : " < " + num(*check.min));
+  } else if (o.outcome == Outcome::pass && ev.value) {
+    o.detail = check.name + " " + num(*ev.value) + " within " +
+               (check.min ? num(*check.min) : std::string("-Inf")) + ".." +
+               (check.max ? num(*check.max) : std::string("+Inf"));
+  } else {
+    o.detail = check.name + ": " + ev.result.detail;
+  }
+  return o;
+}
+
+CheckOutcome judge_compare(const config::Check& check, const std::vector<Series>& new_series,
+                           const std::vector<Series>& stable_series) {
+  const config::CompareSpec spec = check.compare.value_or(config::CompareSpec{});
+  const bool increase = spec.direction == config::CompareDirection::increase;
+  const auto nv = worst(new_series, increase);
+  const auto sv = worst(stable_series, increase);
+  CheckOutcome o;
+  o.value = nv;
+  if (!nv || !sv) {
+    o.outcome = Outcome::no_data;
+    o.detail = check.name + ": " + (!nv ? "no data for the new revision" : "no data for the stable revision");
+    return o;
+  }
+  const double limit = increase ? *sv * spec.max_ratio + spec.margin : *sv / spec.max_ratio - spec.margin;
+  const bool fail = increase ? *nv > limit : *nv < limit;
+  o.outcome = fail ? Outcome::fail : Outcome::pass;
+  o.detail = check.name + " " + num(*nv) + (fail ? (increase ? " > " : " < ") : " within ") + num(limit) +
+             " (stable " + num(*sv) + (increase ? " x " : " / ") + num(spec.max_ratio) +
+             (increase ? " + " : " - ") + num(spec.margin) + ")";
+  // Also an absolute bound, when the check has one.
+  if (!fail && (check.min || check.max)) {
+    auto abs = judge_threshold(check, new_series);
+    if (abs.outcome == Outcome::fail) return abs;
+  }
+  return o;
+}
+
+CheckOutcome judge_error(const config::Check& check, const QueryError& e) {
+  CheckOutcome o;
+  o.outcome = Outcome::error;
+  o.error = e;
+  o.detail = check.name + ": Prometheus " + std::string(to_string(e.cls)) + " error (" + e.type + "): " + e.message;
+  return o;
+}
+
+bool warmed_up(const config::Check& check, const RevisionAnalysis& a, TimePoint now, TimePoint eval_time) {
+  if (now < a.started + check.initial_delay) return false;
+  if (!a.first_ready) return false;
+  return eval_time - check.range_window >= *a.first_ready;
+}
+
+std::optional<TimePoint> warm_at(const config::Check& check, const RevisionAnalysis& a,
+                                 std::chrono::milliseconds eval_lag) {
+  if (!a.first_ready) return std::nullopt;
+  return std::max(a.started + check.initial_delay, *a.first_ready + check.range_window + eval_lag);
+}
+
+bool record(const config::Check& check, CheckState& st, const CheckOutcome& in, TimePoint now,
+            std::optional<TimePoint>& last_decisive) {
+  Outcome o = in.outcome;
+  if (o == Outcome::no_data && check.on_no_data == config::OnOutcome::fail) o = Outcome::fail;
+  if (o == Outcome::error && check.on_error == config::OnOutcome::fail) o = Outcome::fail;
+  st.last = in.outcome;
+  st.last_value = in.value;
+  st.last_detail = in.detail;
+  st.last_at = now;
+  bool changed = false;
+  if (in.error && in.error->cls == ErrorClass::config) {
+    if (!st.config_error) changed = true;
+    st.config_error = in.detail;
+  } else if (is_decisive(in.outcome)) {
+    st.config_error.reset();
+    st.config_error_told = false;
+  }
+  if (!is_decisive(o)) return changed;
+  last_decisive = now;
+  const bool had_fail = st.window.find('F') != std::string::npos;
+  st.window.push_back(o == Outcome::fail ? 'F' : 'P');
+  const auto of = static_cast<std::size_t>(std::max(1, check.of));
+  if (st.window.size() > of) st.window.erase(0, st.window.size() - of);
+  if (o == Outcome::fail) changed = true;
+  if (o == Outcome::pass && !st.passed) {
+    st.passed = true;
+    changed = true;
+  }
+  if (o == Outcome::pass && had_fail) changed = true;  // a FAIL may have been pushed out
+  if (!st.tripped && st.fails() >= std::max(1, check.failures)) {
+    st.tripped = true;
+    st.trip_detail = in.detail + " in " + std::to_string(st.fails()) + " of the last " +
+                     std::to_string(st.window.size()) + " evaluations";
+    changed = true;
+  }
+  return changed;
+}
+
+std::string format_analysis(const RevisionAnalysis& a) {
+  std::string out = "hash=" + a.hash;
+  for (const auto& [name, st] : a.checks) {
+    if (st.window.empty() && !st.passed) continue;
+    out += ' ';
+    out += name;
+    out += '=';
+    out += st.window;
+    if (st.passed) out += '!';
+  }
+  return out;
+}
+
+std::optional<RevisionAnalysis> parse_analysis(std::string_view text, std::string_view own_hash) {
+  RevisionAnalysis a;
+  bool have_hash = false;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (i >= text.size()) break;
+    std::size_t end = text.find(' ', i);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view tok = text.substr(i, end - i);
+    i = end;
+    const auto eq = tok.find('=');
+    if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+    const std::string_view key = tok.substr(0, eq), val = tok.substr(eq + 1);
+    if (key == "hash") {
+      if (val != own_hash || val.empty()) return std::nullopt;
+      a.hash = std::string(val);
+      have_hash = true;
+      continue;
+    }
+    if (!std::all_of(key.begin(), key.end(), is_check_char)) return std::nullopt;
+    CheckState st;
+    std::string_view w = val;
+    if (!w.empty() && w.back() == '!') {
+      st.passed = true;
+      w.remove_suffix(1);
+    }
+    if (w.size() > 100 || !std::all_of(w.begin(), w.end(), [](char c) { return c == 'P' || c == 'F'; }))
+      return std::nullopt;
+    st.window = std::string(w);
+    a.checks[std::string(key)] = std::move(st);
+  }
+  if (!have_hash) return std::nullopt;
+  return a;
+}
+
+AnalysisSummary summarize(const std::vector<const config::Check*>& applicable, const RevisionAnalysis& a,
+                          std::chrono::milliseconds max_blind, std::chrono::milliseconds eval_lag, TimePoint now) {
+  AnalysisSummary s;
+  s.required = !applicable.empty();
+  if (!s.required) return s;
+  s.all_passed = true;
+  std::optional<TimePoint> could_decide;  // the earliest moment some check could have had a decisive outcome
+  for (const config::Check* c : applicable) {
+    auto it = a.checks.find(c->name);
+    const CheckState* st = it == a.checks.end() ? nullptr : &it->second;
+    if (!st || !st->passed) {
+      s.all_passed = false;
+      s.waiting_for.push_back(c->name);
+    }
+    if (st && st->tripped && !s.tripped) {
+      s.tripped = c;
+      s.trip_detail = st->trip_detail;
+    }
+    if (auto w = warm_at(*c, a, eval_lag)) could_decide = could_decide ? std::min(*could_decide, *w) : *w;
+  }
+  // Blind: since the later of the last decisive outcome and the moment one could first be had.
+  std::optional<TimePoint> since = could_decide;
+  if (a.last_decisive && (!since || *a.last_decisive > *since)) since = a.last_decisive;
+  if (since) {
+    const TimePoint at = *since + max_blind;
+    if (now >= at) s.blind = true;
+    else s.blind_at = at;
+  }
+  return s;
+}
+
+}  // namespace canary_guard::probes
