@@ -412,6 +412,7 @@ asio::awaitable<Expected<PrometheusClient::Response, QueryError>> PrometheusClie
       continue;
     }
     if (observer_) observer_->request(endpoint, r ? r->status : 0, seconds_since(t0));
+    if (r && (r->status == 401 || r->status == 403)) auth_cached_ = false;  // a rotated token: re-read it next time
     co_return r;
   }
 }
