@@ -460,7 +460,8 @@ cg_metrics_config() {
 # included); nothing for an empty result; fails when Prometheus answers with an error.
 prom_values() {
   curl -sf --max-time 5 "$PROMETHEUS_URL/api/v1/query" --data-urlencode "query=$1" |
-    jq -er 'select(.status == "success") | .data.result[] | .value[1]'
+    jq -r 'if .status != "success" then error(.error)
+           elif .data.resultType == "scalar" then .data.result[1] else .data.result[] | .value[1] end'
 }
 # prom_render TEMPLATE NAME REVISION: TEMPLATE with {{namespace}}, {{revision_label}} and {{revision_hash}} of
 # revision REVISION of Deployment NAME filled in, as the daemon renders it (for a test's own premise checks).

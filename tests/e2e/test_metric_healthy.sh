@@ -46,7 +46,7 @@ out=$("$CANARY_GUARD_BIN" query --config "$E2E_DIR/canary-guard.toml" --kubeconf
 say "canary-guard query output:"; printf '%s\n' "$out" | head -n 20
 expect "query output has the rendered PromQL (v2's hash and the namespace)" \
   grep -q "pod_template_hash=~\?\"$(rs_hash web 2)\"" <<<"$out"
-expect "query output names the namespace" grep -qF "namespace=\"$NS\"" <<<"$out"
+expect "query output names the namespace" grep -q "namespace=~\?\"$NS\"" <<<"$out"
 expect "query output gives the outcome pass" grep -qiE '(^|[^a-z])pass([^a-z]|$)' <<<"$out"
 
 expect_eq "template image stays v2" web:v2 "$(image_of deployment web)"
