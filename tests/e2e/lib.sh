@@ -419,3 +419,99 @@ EOF
     jq --arg p "$pods" '.status = {hard: {pods: $p}, used: {pods: $p}}' |
     kubectl replace --raw "/api/v1/namespaces/$NS/resourcequotas/$name/status" -f - >/dev/null
 }
+
+# ---------------------------------------------------------------------------------------------------------------
+# metric analysis against the sandbox's Prometheus (scraped every second; podsim serves the workload metrics:
+# http_requests_total{namespace,pod,pod_template_hash|controller_revision_hash,code="200"|"500"} and the histogram
+# http_request_duration_seconds{...}; 20 requests/s per pod whose containers all run, Ready or not)
+
+# The error ratio of one revision over 10 s: the query most metric tests use (TOML literal string, no escapes).
+E2E_ERROR_RATIO_QUERY='sum by (namespace, {{revision_label}}) (rate(http_requests_total{namespace="{{namespace}}", {{revision_label}}="{{revision_hash}}", code=~"5.."}[10s])) / sum by (namespace, {{revision_label}}) (rate(http_requests_total{namespace="{{namespace}}", {{revision_label}}="{{revision_hash}}"}[10s]))'
+
+# metric_check NAME QUERY [TOML_LINE...]: prints one [[check]] table with the e2e defaults (interval 2s, failures 3,
+# of 5). A TOML_LINE that sets interval, failures or of replaces that default; sub-tables ([check.compare], ...) go
+# last among the TOML_LINEs. QUERY is written as a TOML literal string, so it must not contain '''.
+metric_check() {
+  local name=$1 query=$2; shift 2
+  local extra="" l kv defaults=""
+  for l in "$@"; do extra+="$l"$'\n'; done
+  for kv in 'interval = "2s"' 'failures = 3' 'of = 5'; do
+    grep -qE "^[[:space:]]*${kv%% *}[[:space:]]*=" <<<"$extra" || defaults+="$kv"$'\n'
+  done
+  printf "[[check]]\nname = \"%s\"\nquery = '''%s'''\n%s%s\n" "$name" "$query" "$defaults" "$extra"
+}
+
+# cg_metrics_config CHECK_TOML...: writes the test's config like cg_config (CG_GUARD_TOML lines go into [guard],
+# e.g. bake_time) plus metric analysis against the sandbox's Prometheus: [prometheus] url = $PROMETHEUS_URL,
+# eval_lag 1s (the scrape interval is 1 s), timeout 3s; [analysis] max_blind = $CG_MAX_BLIND (default 10s);
+# then each CHECK_TOML (see metric_check). A later cg_start without arguments runs with this file.
+cg_metrics_config() {
+  [ -n "${PROMETHEUS_URL:-}" ] || skip "scripts/sandbox env gave no PROMETHEUS_URL"
+  cg_config "${CG_GUARD_TOML:-}"
+  {
+    printf '\n[prometheus]\nurl = "%s"\neval_lag = "1s"\ntimeout = "3s"\n\n' "$PROMETHEUS_URL"
+    printf '[analysis]\nmax_blind = "%s"\n\n' "${CG_MAX_BLIND:-10s}"
+    local c
+    for c in "$@"; do printf '%s\n' "$c"; done
+  } >>"$E2E_DIR/canary-guard.toml"
+}
+
+# prom_values QUERY: one line per series of an instant query against the sandbox's Prometheus, "<value>" (NaN
+# included); nothing for an empty result; fails when Prometheus answers with an error.
+prom_values() {
+  curl -sf --max-time 5 "$PROMETHEUS_URL/api/v1/query" --data-urlencode "query=$1" |
+    jq -r 'if .status != "success" then error(.error)
+           elif .data.resultType == "scalar" then .data.result[1] else .data.result[] | .value[1] end'
+}
+# prom_render TEMPLATE NAME REVISION: TEMPLATE with {{namespace}}, {{revision_label}} and {{revision_hash}} of
+# revision REVISION of Deployment NAME filled in, as the daemon renders it (for a test's own premise checks).
+prom_render() {
+  local t=$1 h
+  h=$(rs_hash "$2" "$3")
+  t=${t//'{{namespace}}'/$NS}
+  t=${t//'{{revision_label}}'/pod_template_hash}
+  printf '%s' "${t//'{{revision_hash}}'/$h}"
+}
+# num_cmp EXPR: bc comparison over numbers, e.g. num_cmp "0.25 < 0.3"; fails for NaN or an empty side.
+num_cmp() { [[ "$1" != *NaN* ]] && [ "$(echo "$1" | bc -l 2>/dev/null)" = 1 ]; }
+
+# hold_for SECONDS DESCRIPTION COMMAND...: COMMAND must keep succeeding, polled every 0.25 s for SECONDS; the
+# first failure fails the test with a state dump. The negative counterpart of wait_until.
+hold_for() {
+  local duration=$1 what=$2; shift 2
+  local deadline
+  deadline=$(echo "$(date +%s.%N) + $duration" | bc)
+  while [ "$(echo "$(date +%s.%N) < $deadline" | bc)" = 1 ]; do
+    "$@" >/dev/null 2>&1 || fail "after $(elapsed) s, no longer true: $what"
+    if [ -n "$CG_PID" ] && ! kill -0 "$CG_PID" 2>/dev/null; then
+      local pid=$CG_PID; CG_PID=""
+      fail "canary-guard (pid $pid) died while holding: $what"
+    fi
+    sleep 0.25
+  done
+  ok "$what (held ${duration}s)"
+}
+
+# prometheus_stop / prometheus_start: stop or start only the sandbox's Prometheus (scripts/sandbox stop|start).
+# prometheus_stop also makes the EXIT trap start it again before the usual clean-up, so a failing test never leaves
+# later tests without Prometheus.
+prometheus_stop() {
+  trap 'e2e_rc=$?; prometheus_start >&2 || say "could not start Prometheus again: run scripts/sandbox start prometheus" >&2; (exit "$e2e_rc"); e2e_cleanup' EXIT
+  "$E2E_ROOT/scripts/sandbox" stop prometheus >&2
+  say "Prometheus stopped"
+}
+prometheus_start() {
+  "$E2E_ROOT/scripts/sandbox" start prometheus >&2
+  say "Prometheus started"
+}
+# metric_rollback_message_ok CHECK MESSAGE VALUE_RE THRESHOLD: a RollbackStarted message for a metric rollback names
+# the check, a value matching VALUE_RE, the threshold and the k-of-n window (e.g. "error-ratio 0.51 > 0.05 in 3 of
+# the last 5 evaluations"); prints what is missing.
+metric_rollback_message_ok() {
+  local check=$1 msg=$2 value_re=$3 threshold=$4 bad=""
+  grep -qF -- "$check" <<<"$msg" || bad+=" check name '$check';"
+  grep -qE -- "(^|[^0-9.])${value_re}" <<<"$msg" || bad+=" a value matching '$value_re';"
+  grep -qE -- "(^|[^0-9.])${threshold//./\\.}([^0-9]|$)" <<<"$msg" || bad+=" threshold $threshold;"
+  grep -qE -- '3 of (the last )?5' <<<"$msg" || bad+=" window '3 of the last 5';"
+  [ -z "$bad" ] || { echo "RollbackStarted message '$msg' lacks:$bad" >&2; return 1; }
+}
