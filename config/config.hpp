@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/checks.hpp"
 #include "config/expected.hpp"
 #include "config/policy.hpp"
 #include "config/selector.hpp"
@@ -59,6 +60,9 @@ struct Config {
   std::string event_component = "canary-guard";
   ServerSection server;
   LogSection log;
+  PrometheusSection prometheus;  // url empty: no metric analysis
+  AnalysisSection analysis;
+  std::vector<Check> checks;  // validated, in file order, with [vars] merged into each Check::vars
 };
 
 struct ListenAddress {
