@@ -1,5 +1,8 @@
 #include "config/check.hpp"
 
+#include <sstream>
+
+#include "config/checks.hpp"
 #include "config/duration.hpp"
 
 namespace canary_guard::config {
@@ -9,6 +12,47 @@ std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
   return out;
+}
+
+std::string number(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+// The sample workloads check-config renders queries for.
+const CheckTarget kSample{"default", "example", "Deployment", "0123456789", "abcdef0123"};
+const CheckTarget kSample2{"shop", "checkout", "Deployment", "9876543210", "fedcba9876"};
+
+void print_check(const Config& c, const Check& ch, std::ostream& out) {
+  const std::string where = "check " + ch.name + " (" + c.source_file + ":" + std::to_string(ch.line) + ")";
+  out << where << ":";
+  if (ch.min) out << " min=" << number(*ch.min);
+  if (ch.max) out << " max=" << number(*ch.max);
+  out << " interval=" << format_duration(ch.interval) << " failures=" << ch.failures << " of=" << ch.of
+      << " initial_delay=" << format_duration(ch.initial_delay)
+      << " on_no_data=" << (ch.on_no_data == OnOutcome::fail ? "fail" : "ignore")
+      << " on_error=" << (ch.on_error == OnOutcome::fail ? "fail" : "ignore")
+      << " range_window=" << format_duration(ch.range_window);
+  if (!ch.namespaces.empty()) out << " namespaces=" << join(ch.namespaces);
+  if (!ch.kinds.empty()) out << " kinds=" << join(ch.kinds);
+  if (!ch.selector.empty()) out << " selector=\"" << ch.selector.to_string() << "\"";
+  if (ch.compare)
+    out << " compare=" << (ch.compare->direction == CompareDirection::increase ? "increase" : "decrease")
+        << " max_ratio=" << number(ch.compare->max_ratio) << " margin=" << number(ch.compare->margin);
+  out << '\n';
+  // The loader rendered every template once already, so these cannot fail; print the error if they ever do.
+  auto rendered = [](const Expected<std::string, RenderError>& r) { return r ? *r : "(cannot render: " + r.error().message + ")"; };
+  out << "  query for default/example: " << rendered(render_template(ch.query, ch, kSample)) << '\n';
+  if (ch.min_samples)
+    out << "  min_samples (min=" << number(ch.min_samples->min)
+        << ") for default/example: " << rendered(render_template(ch.min_samples->query, ch, kSample)) << '\n';
+  if (ch.batchable) {
+    out << "  batch query for default/example and shop/checkout: "
+        << rendered(render_batch(ch.query, ch, {kSample, kSample2})) << '\n';
+  } else {
+    out << where << ": not batchable: " << ch.not_batchable_reason << "; it runs once per workload\n";
+  }
 }
 
 }  // namespace
@@ -39,6 +83,18 @@ int check_config_main(const std::string& path, std::ostream& out, std::ostream& 
     return 1;
   }
   out << "config OK: " << summary(*r) << '\n';
+  const Config& c = *r;
+  if (!c.prometheus.url.empty()) {
+    const PrometheusSection& p = c.prometheus;
+    out << "prometheus: url=" << p.url << " timeout=" << format_duration(p.timeout)
+        << " eval_lag=" << format_duration(p.eval_lag) << " auth="
+        << (!p.bearer_token_file.empty() ? "bearer" : !p.basic_auth_user.empty() ? "basic" : "none")
+        << " accept_warnings=" << (p.accept_warnings ? "true" : "false") << " analysis: max_blind="
+        << (c.analysis.max_blind ? format_duration(*c.analysis.max_blind) : std::string("5x-smallest-interval"))
+        << " pause_when_blind=" << (c.analysis.pause_when_blind ? "true" : "false")
+        << " batch=" << (c.analysis.batch ? "true" : "false") << '\n';
+  }
+  for (const Check& ch : c.checks) print_check(c, ch, out);
   return 0;
 }
 

@@ -142,4 +142,28 @@ Expected<std::string, RenderError> render_batch(std::string_view tmpl, const Che
 // "pod_template_hash" | "controller_revision_hash"
 std::string_view revision_label_for(std::string_view kind);
 
+// ---------------------------------------------------------------------------------------------------------------
+// Added for the loader and check-config (pure helpers over a template's text).
+
+// Whether the template uses {{name}} (or {{ name }}) anywhere; false for a malformed template.
+bool uses_variable(std::string_view tmpl, std::string_view name);
+
+// The longest range selector in the template ("[30s]", "[5m:1m]" counts its 5m range; PromQL units ms s m h d w
+// y, combinable as "1h30m"); a range written with a template variable ("[{{interval}}]") counts as `interval`.
+// Ranges inside string literals are not ranges. 0 when there is none.
+Millis range_window_of(std::string_view tmpl, Millis interval);
+
+struct Batchability {
+  bool batchable = true;
+  std::string reason;  // one sentence when !batchable
+};
+// The heuristic behind Check::batchable. Every aggregation operator in the template (sum avg min max count group
+// stddev stdvar quantile topk bottomk count_values, found as a word followed by "(" or a by/without clause,
+// outside string literals) must keep `namespace` and the revision label: a by (...) clause naming both
+// (the revision label as {{revision_label}}, pod_template_hash or controller_revision_hash), or a without (...)
+// clause removing neither. A template without aggregations keeps every label. Functions such as
+// histogram_quantile keep their argument's labels and so do not count on their own. Not analysed: vector
+// matching (on/ignoring) and label_replace, which a batch query rarely needs.
+Batchability batchability_of(std::string_view tmpl);
+
 }  // namespace canary_guard::config

@@ -60,9 +60,9 @@ struct Config {
   std::string event_component = "canary-guard";
   ServerSection server;
   LogSection log;
-  PrometheusSection prometheus;
+  PrometheusSection prometheus;  // url empty: no metric analysis
   AnalysisSection analysis;
-  std::vector<Check> checks;
+  std::vector<Check> checks;  // validated, in file order, with [vars] merged into each Check::vars
 };
 
 struct ListenAddress {

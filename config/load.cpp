@@ -4,18 +4,22 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <utility>
 
 #include <toml++/toml.h>
 
+#include "config/checks.hpp"
 #include "config/config.hpp"
 #include "config/duration.hpp"
 
@@ -39,7 +43,40 @@ const std::vector<SectionSchema> kSchema{
       "unschedulable_is_failure", "ready_grace"}},
     {"server", {"listen"}},
     {"log", {"level", "format"}},
+    {"prometheus",
+     {"url", "timeout", "eval_lag", "bearer_token_file", "basic_auth_user", "basic_auth_password_file", "ca_file",
+      "accept_warnings"}},
+    {"analysis", {"max_blind", "pause_when_blind", "batch"}},
+    // [[check]] and its sub-tables (config/checks.hpp). [vars] and [check.vars] take any NAME.
+    {"check",
+     {"name", "query", "min", "max", "interval", "failures", "of", "initial_delay", "on_no_data", "on_error",
+      "namespaces", "kinds", "selector", "min_samples", "compare", "vars"}},
+    {"check.min_samples", {"query", "min"}},
+    {"check.compare", {"max_ratio", "margin", "direction"}},
 };
+
+// How a section is written in the file, for messages.
+std::string header(std::string_view section) {
+  if (section == "check") return "[[check]]";
+  return "[" + std::string(section) + "]";
+}
+
+// A [vars] / [check.vars] NAME, as {{vars.NAME}} can spell it.
+bool is_var_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  });
+}
+
+// [a-z0-9_-]{1,63}: check names appear in metrics labels, annotations and logs.
+bool is_check_name(std::string_view s) {
+  return !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+// The sample workload check-config and the loader render templates for.
+CheckTarget sample_target() { return {"default", "example", "Deployment", "0123456789", "abcdef0123"}; }
 
 // Quotes a value from the file for a message, shortened so one absurd value cannot flood the terminal.
 std::string in_quotes(std::string_view s) {
@@ -161,6 +198,16 @@ class Loader {
     if (const auto* t = section(root, "pods")) pods(*t, c.defaults.pods);
     if (const auto* t = section(root, "server")) server(*t, c.server);
     if (const auto* t = section(root, "log")) log(*t, c.log);
+    if (const auto* t = section(root, "prometheus")) prometheus(*t, c.prometheus);
+    if (const auto* t = section(root, "analysis")) analysis(*t, c.analysis);
+    std::map<std::string, std::string, std::less<>> vars;
+    if (const toml::node* n = root.get("vars")) {
+      section_ = "vars";
+      read_vars(*n, vars);
+    }
+    if (const toml::node* n = root.get("check")) checks(*n, vars, c);
+    if (!c.checks.empty() && c.prometheus.url.empty())
+      add_at(c.checks.front().line, c.checks.front().column, "checks need [prometheus] url");
     c.defaults.enabled = c.selection.mode == SelectionMode::opt_out;
     if (!diags_.empty()) {
       std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
@@ -179,6 +226,10 @@ class Loader {
     diags_.push_back({file_, static_cast<int>(p.line), static_cast<int>(p.column), std::move(msg)});
   }
   void add(const toml::node& n, std::string msg) { add(n.source().begin, std::move(msg)); }
+  void add_at(int line, int column, std::string msg) {
+    toml::source_position p{static_cast<toml::source_index>(line), static_cast<toml::source_index>(column)};
+    add(p, std::move(msg));
+  }
 
   // Column of byte `offset` inside a string value, when the value is written literally on one line (no
   // escapes); otherwise the column of the string itself.
@@ -197,13 +248,16 @@ class Loader {
   }
 
   void check_top_level(const toml::table& root) {
-    const std::vector<std::string_view> names = {"kubernetes", "selection", "guard", "pods", "server", "log"};
+    const std::vector<std::string_view> names = {"kubernetes", "selection", "guard",    "pods",  "server",
+                                                 "log",        "prometheus", "analysis", "vars", "check"};
     for (auto&& [k, v] : root) {
       if (std::find(names.begin(), names.end(), k.str()) != names.end()) continue;
       std::string msg = "unknown key " + in_quotes(k.str());
-      if (auto home = section_of(k.str())) msg += "; it belongs in [" + std::string(*home) + "]";
-      else if (auto s = closest(k.str(), names)) msg += "; did you mean [" + std::string(*s) + "]?";
-      else msg += " (sections are [kubernetes], [selection], [guard], [pods], [server], [log])";
+      if (auto home = section_of(k.str())) msg += "; it belongs in " + header(*home);
+      else if (auto s = closest(k.str(), names)) msg += "; did you mean " + header(*s) + "?";
+      else
+        msg += " (sections are [kubernetes], [selection], [guard], [pods], [server], [log], [prometheus], "
+               "[analysis], [vars], [[check]])";
       add(k.source().begin, std::move(msg));
       (void)v;
     }
@@ -224,22 +278,27 @@ class Loader {
       add(*n, std::string(name) + ": expected a table ([" + std::string(name) + "]), " + found(*n));
       return nullptr;
     }
-    const SectionSchema* schema = nullptr;
-    for (const auto& s : kSchema)
-      if (s.name == name) schema = &s;
-    for (auto&& [k, v] : *t) {
-      if (std::find(schema->keys.begin(), schema->keys.end(), k.str()) != schema->keys.end()) continue;
-      std::string msg = "unknown key " + in_quotes(k.str()) + " in [" + std::string(name) + "]";
-      if (auto s = closest(k.str(), schema->keys)) msg += "; did you mean " + in_quotes(*s) + "?";
-      else if (auto home = section_of(k.str())) msg += "; it belongs in [" + std::string(*home) + "]";
-      add(k.source().begin, std::move(msg));
-      (void)v;
-    }
+    check_keys(*t, name);
     section_ = name;
     return t;
   }
 
-  std::string path(std::string_view key) const { return std::string(section_) + "." + std::string(key); }
+  // Unknown keys of a table that follows schema `name` (a kSchema entry).
+  void check_keys(const toml::table& t, std::string_view name) {
+    const SectionSchema* schema = nullptr;
+    for (const auto& s : kSchema)
+      if (s.name == name) schema = &s;
+    for (auto&& [k, v] : t) {
+      if (std::find(schema->keys.begin(), schema->keys.end(), k.str()) != schema->keys.end()) continue;
+      std::string msg = "unknown key " + in_quotes(k.str()) + " in " + header(name);
+      if (auto s = closest(k.str(), schema->keys)) msg += "; did you mean " + in_quotes(*s) + "?";
+      else if (auto home = section_of(k.str())) msg += "; it belongs in " + header(*home);
+      add(k.source().begin, std::move(msg));
+      (void)v;
+    }
+  }
+
+  std::string path(std::string_view key) const { return section_ + "." + std::string(key); }
 
   const toml::node* typed(const toml::table& t, std::string_view key, toml::node_type want, std::string_view what) {
     const toml::node* n = t.get(key);
@@ -273,27 +332,30 @@ class Loader {
     else out = static_cast<Int>(v);
   }
 
-  void read_duration(const toml::table& t, std::string_view key, bool allow_zero, std::chrono::seconds& out) {
+  // Returns the node when the key held a valid duration.
+  template <class D>
+  const toml::node* read_duration(const toml::table& t, std::string_view key, bool allow_zero, D& out) {
     const toml::node* n = t.get(key);
-    if (!n) return;
+    if (!n) return nullptr;
     const auto* s = n->as_string();
     if (!s) {
       std::string msg = path(key) + ": expected a duration string such as \"5m\", " + found(*n);
       if (const auto* i = n->as_integer()) msg += " (durations need a unit, e.g. \"" + std::to_string(i->get()) + "s\")";
       add(*n, std::move(msg));
-      return;
+      return nullptr;
     }
     const std::string& text = s->get();
     auto d = parse_duration(text);
     if (!d) {
       add(*n, path(key) + ": invalid duration " + in_quotes(text) + ": " + d.error());
-      return;
+      return nullptr;
     }
     if (auto problem = duration_limit_problem(*d, allow_zero)) {
       add(*n, path(key) + ": " + in_quotes(text) + " " + *problem);
-      return;
+      return nullptr;
     }
-    out = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    out = std::chrono::duration_cast<D>(*d);
+    return n;
   }
 
   template <class E>
@@ -438,10 +500,258 @@ class Loader {
     read_choice<LogFormat>(t, "format", {{"text", LogFormat::text}, {"json", LogFormat::json}}, l.format);
   }
 
+  using Vars = std::map<std::string, std::string, std::less<>>;
+
+  void prometheus(const toml::table& t, PrometheusSection& p) {
+    if (const auto* n = read_string(t, "url", p.url); n && !p.url.empty()) {
+      const bool http = p.url.starts_with("http://"), https = p.url.starts_with("https://");
+      if (!http && !https)
+        add(*n, path("url") + ": " + in_quotes(p.url) + " must start with http:// or https://");
+      else if (p.url.size() == (http ? 7u : 8u) || p.url[http ? 7 : 8] == '/')
+        add(*n, path("url") + ": " + in_quotes(p.url) + " has no host");
+    }
+    read_duration(t, "timeout", false, p.timeout);
+    read_duration(t, "eval_lag", true, p.eval_lag);
+    const auto* bearer = read_string(t, "bearer_token_file", p.bearer_token_file);
+    const auto* user = read_string(t, "basic_auth_user", p.basic_auth_user);
+    const auto* password = read_string(t, "basic_auth_password_file", p.basic_auth_password_file);
+    read_string(t, "ca_file", p.ca_file);
+    read_bool(t, "accept_warnings", p.accept_warnings);
+    if (bearer && !p.bearer_token_file.empty() && (!p.basic_auth_user.empty() || !p.basic_auth_password_file.empty()))
+      add(*bearer, path("bearer_token_file") + ": cannot be combined with basic auth (set either " +
+                       "bearer_token_file or basic_auth_user + basic_auth_password_file)");
+    else if (user && !p.basic_auth_user.empty() && p.basic_auth_password_file.empty())
+      add(*user, path("basic_auth_user") + ": needs basic_auth_password_file");
+    else if (password && !p.basic_auth_password_file.empty() && p.basic_auth_user.empty())
+      add(*password, path("basic_auth_password_file") + ": needs basic_auth_user");
+  }
+
+  void analysis(const toml::table& t, AnalysisSection& a) {
+    Millis max_blind{0};
+    if (read_duration(t, "max_blind", false, max_blind)) a.max_blind = max_blind;
+    read_bool(t, "pause_when_blind", a.pause_when_blind);
+    read_bool(t, "batch", a.batch);
+  }
+
+  // [vars] or [check.vars]: NAME = "string" pairs, overlaid onto `out`.
+  void read_vars(const toml::node& n, Vars& out) {
+    const toml::table* t = n.as_table();
+    if (!t) {
+      add(n, section_ + ": expected a table of strings, " + found(n));
+      return;
+    }
+    for (auto&& [k, v] : *t) {
+      if (!is_var_name(k.str())) {
+        add(k.source().begin, section_ + ": invalid variable name " + in_quotes(k.str()) +
+                                  " (letters, digits and '_', so that {{vars.NAME}} can name it)");
+        continue;
+      }
+      if (const auto* s = v.as_string()) out[std::string(k.str())] = s->get();
+      else add(v, path(k.str()) + ": expected a string, " + found(v));
+    }
+  }
+
+  // A threshold-like number: TOML integer or float, not NaN. Returns the node when read.
+  const toml::node* read_number(const toml::table& t, std::string_view key, std::optional<double>& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return nullptr;
+    if (const auto* i = n->as_integer()) out = static_cast<double>(i->get());
+    else if (const auto* f = n->as_floating_point(); f && !std::isnan(f->get())) out = f->get();
+    else {
+      std::string msg = path(key) + ": expected a number, " + found(*n);
+      if (const auto* s = n->as_string()) {
+        char* end = nullptr;
+        const std::string& text = s->get();
+        std::strtod(text.c_str(), &end);
+        if (!text.empty() && end == text.c_str() + text.size()) msg += " (write the number without quotes)";
+      }
+      add(*n, std::move(msg));
+      return nullptr;
+    }
+    return n;
+  }
+
+  // Reports an unknown variable or a malformed "{{" at its column (config/checks.hpp).
+  bool template_ok(const toml::table& t, std::string_view key, const Check& ch) {
+    const toml::node* n = t.get(key);
+    const auto* s = n ? n->as_string() : nullptr;
+    if (!s) return false;
+    auto r = render_template(s->get(), ch, sample_target());
+    if (r) return true;
+    add(position_in(*n, s->get(), r.error().offset), path(key) + ": " + r.error().message);
+    return false;
+  }
+
+  static std::optional<std::string> kind_problem(const std::string& v) {
+    if (v == "Deployment" || v == "DaemonSet") return std::nullopt;
+    std::string msg = "is not a supported kind (\"Deployment\" or \"DaemonSet\")";
+    if (auto c = closest(v, {"Deployment", "DaemonSet"})) msg += "; did you mean " + in_quotes(*c) + "?";
+    return msg;
+  }
+
+  // A sub-table of a [[check]] ([check.min_samples], [check.compare]), its keys checked; nullptr when absent.
+  const toml::table* sub_table(const toml::table& t, std::string_view key) {
+    const toml::node* n = t.get(key);
+    if (!n) return nullptr;
+    const toml::table* sub = n->as_table();
+    if (!sub) {
+      add(*n, path(key) + ": expected a table ([check." + std::string(key) + "]), " + found(*n));
+      return nullptr;
+    }
+    check_keys(*sub, "check." + std::string(key));
+    return sub;
+  }
+
+  void checks(const toml::node& node, const Vars& global, Config& c) {
+    const toml::array* arr = node.as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      add(node, "check: expected [[check]] tables, " + found(node));
+      return;
+    }
+    std::map<std::string, int, std::less<>> first_line;  // check name -> line of its [[check]]
+    int index = 0;
+    for (const toml::node& e : *arr) {
+      ++index;
+      const toml::table& t = *e.as_table();
+      Check ch;
+      ch.line = static_cast<int>(t.source().begin.line);
+      ch.column = static_cast<int>(t.source().begin.column);
+      section_ = "check[" + std::to_string(index) + "]";
+      check_keys(t, "check");
+
+      std::string name;
+      if (const auto* n = read_string(t, "name", name)) {
+        if (!is_check_name(name))
+          add(*n, path("name") + ": " + in_quotes(name) + " is not a valid check name ([a-z0-9_-], 1 to 63 characters)");
+        else if (auto it = first_line.find(name); it != first_line.end())
+          add(*n, path("name") + ": duplicate check name " + in_quotes(name) + " (first at line " +
+                       std::to_string(it->second) + ")");
+        else {
+          first_line.emplace(name, ch.line);
+          ch.name = name;
+          section_ = "check." + name;
+        }
+      } else if (!t.contains("name")) {
+        add(t, path("name") + ": missing; every [[check]] needs a name");
+      }
+
+      // Variables and the interval first: the templates below are rendered with them.
+      ch.vars = global;
+      if (const toml::node* n = t.get("vars")) {
+        const std::string saved = section_;
+        section_ += ".vars";
+        read_vars(*n, ch.vars);
+        section_ = saved;
+      }
+      if (const toml::node* n = t.get("interval"); n && n->as_string()) {
+        if (auto d = parse_duration(n->as_string()->get()); d && *d < std::chrono::seconds{1})
+          add(*n, path("interval") + ": " + in_quotes(n->as_string()->get()) + " must be at least 1s");
+        else read_duration(t, "interval", false, ch.interval);
+      } else if (n) {
+        read_duration(t, "interval", false, ch.interval);
+      }
+
+      const auto* query = read_string(t, "query", ch.query);
+      if (!query && !t.contains("query")) add(t, path("query") + ": missing; every [[check]] needs a query");
+      else if (query && ch.query.empty()) add(*query, path("query") + ": is empty");
+      const bool query_ok = query && !ch.query.empty() && template_ok(t, "query", ch);
+
+      const toml::node* min = read_number(t, "min", ch.min);
+      read_number(t, "max", ch.max);
+      if (!t.contains("min") && !t.contains("max"))
+        add(t, section_ + ": needs min, max or both (the bounds a passing value lies within)");
+      if (ch.min && ch.max && *ch.min > *ch.max)
+        add(*min, path("min") + ": " + std::to_string(*ch.min) + " is greater than max " + std::to_string(*ch.max));
+
+      const auto* failures = t.get("failures");
+      read_int(t, "failures", 1, ch.failures);
+      read_int(t, "of", 1, ch.of);
+      if (const toml::node* of = t.get("of"); of && of->as_integer()) {
+        const std::int64_t v = of->as_integer()->get();
+        if (v > 100) add(*of, path("of") + ": must be at most 100, found " + std::to_string(v));
+        else if (v >= 1 && v < ch.failures)
+          add(*of, path("of") + ": " + std::to_string(v) + " is less than failures " + std::to_string(ch.failures) +
+                        " (roll back at `failures` FAIL among the last `of` outcomes)");
+      } else if (failures && failures->as_integer() && ch.failures > ch.of) {
+        add(*failures, path("failures") + ": " + std::to_string(ch.failures) + " is more than of (default " +
+                            std::to_string(ch.of) + ")");
+      }
+      read_duration(t, "initial_delay", true, ch.initial_delay);
+      const std::initializer_list<std::pair<std::string_view, OnOutcome>> outcomes = {{"ignore", OnOutcome::ignore},
+                                                                                       {"fail", OnOutcome::fail}};
+      read_choice<OnOutcome>(t, "on_no_data", outcomes, ch.on_no_data);
+      read_choice<OnOutcome>(t, "on_error", outcomes, ch.on_error);
+
+      read_string_array(t, "namespaces", ch.namespaces, [](const std::string& v) -> std::optional<std::string> {
+        if (is_dns1123_label(v)) return std::nullopt;
+        return std::string("is not a valid namespace name (lowercase letters, digits and '-', at most 63)");
+      });
+      read_string_array(t, "kinds", ch.kinds, kind_problem);
+      if (const auto* n = read_string(t, "selector", ch.selector_text)) {
+        auto sel = LabelSelector::parse(ch.selector_text);
+        if (sel) ch.selector = std::move(*sel);
+        else add(position_in(*n, ch.selector_text, sel.error().offset), path("selector") + ": " + sel.error().message);
+      }
+
+      const std::string check_section = section_;
+      if (const toml::table* ms = sub_table(t, "min_samples")) {
+        section_ = check_section + ".min_samples";
+        MinSamplesSpec spec;
+        const auto* q = read_string(*ms, "query", spec.query);
+        if (!q && !ms->contains("query")) add(*ms, path("query") + ": missing");
+        else if (q && spec.query.empty()) add(*q, path("query") + ": is empty");
+        else if (q) template_ok(*ms, "query", ch);
+        std::optional<double> m;
+        if (const toml::node* n = read_number(*ms, "min", m)) {
+          if (*m < 0) add(*n, path("min") + ": must not be negative");
+          spec.min = *m;
+        } else if (!ms->contains("min")) {
+          add(*ms, path("min") + ": missing (the least sample count that is evidence)");
+        }
+        ch.min_samples = std::move(spec);
+      }
+      section_ = check_section;
+      if (const toml::table* cmp = sub_table(t, "compare")) {
+        section_ = check_section + ".compare";
+        CompareSpec spec;
+        std::optional<double> v;
+        if (const toml::node* n = read_number(*cmp, "max_ratio", v)) {
+          if (*v <= 0) add(*n, path("max_ratio") + ": must be greater than 0, found " + std::to_string(*v));
+          spec.max_ratio = *v;
+        }
+        v.reset();
+        if (const toml::node* n = read_number(*cmp, "margin", v)) {
+          if (*v < 0) add(*n, path("margin") + ": must not be negative, found " + std::to_string(*v));
+          spec.margin = *v;
+        }
+        read_choice<CompareDirection>(
+            *cmp, "direction", {{"increase", CompareDirection::increase}, {"decrease", CompareDirection::decrease}},
+            spec.direction);
+        if (query_ok && !uses_variable(ch.query, "revision_hash"))
+          add(*cmp, check_section + ".compare: the query must select the revision with {{revision_hash}} "
+                                     "(it is run once for the new and once for the stable revision)");
+        ch.compare = spec;
+      }
+      section_ = check_section;
+
+      if (query_ok) {
+        ch.range_window = range_window_of(ch.query, ch.interval);
+        Batchability b = batchability_of(ch.query);
+        if (b.batchable && ch.min_samples) {
+          b = batchability_of(ch.min_samples->query);
+          if (!b.batchable) b.reason = "min_samples query: " + b.reason;
+        }
+        ch.batchable = b.batchable;
+        ch.not_batchable_reason = std::move(b.reason);
+      }
+      c.checks.push_back(std::move(ch));  // also when invalid: the load fails then, with every problem
+    }
+  }
+
   std::string file_;
   std::vector<std::string_view> lines_;
   std::vector<Diagnostic> diags_;
-  std::string_view section_;
+  std::string section_;
 };
 
 }  // namespace
