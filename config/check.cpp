@@ -20,6 +20,19 @@ std::string number(double v) {
   return o.str();
 }
 
+// A rendered query on one output line: whitespace runs (newlines of a ''' query) become one space.
+// PromQL strings never hold a raw newline (rendered values escape it), so this changes no meaning.
+std::string one_line(const std::string& q) {
+  std::string out;
+  for (char c : q) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 // The sample workloads check-config renders queries for.
 const CheckTarget kSample{"default", "example", "Deployment", "0123456789", "abcdef0123"};
 const CheckTarget kSample2{"shop", "checkout", "Deployment", "9876543210", "fedcba9876"};
@@ -42,7 +55,7 @@ void print_check(const Config& c, const Check& ch, std::ostream& out) {
         << " max_ratio=" << number(ch.compare->max_ratio) << " margin=" << number(ch.compare->margin);
   out << '\n';
   // The loader rendered every template once already, so these cannot fail; print the error if they ever do.
-  auto rendered = [](const Expected<std::string, RenderError>& r) { return r ? *r : "(cannot render: " + r.error().message + ")"; };
+  auto rendered = [](const Expected<std::string, RenderError>& r) { return r ? one_line(*r) : "(cannot render: " + r.error().message + ")"; };
   out << "  query for default/example: " << rendered(render_template(ch.query, ch, kSample)) << '\n';
   if (ch.min_samples)
     out << "  min_samples (min=" << number(ch.min_samples->min)

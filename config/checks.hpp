@@ -1,7 +1,7 @@
 #pragma once
 // Metric analysis configuration: the [prometheus] section, the [analysis] section and the [[check]] tables
 // (../shared/spec/probes.md §0-2, §5). The key names are user interface. Loaded and validated by config/load.cpp
-// (every problem with line:column); rendered per workload by render_check_query(). Pure data and pure functions.
+// (every problem with line:column); rendered per workload by render_template() (or for many at once by render_batch()). Pure data and pure functions.
 //
 //   [prometheus]
 //   url = "http://127.0.0.1:9090"   # empty or absent: metric analysis is off

@@ -23,7 +23,7 @@ const std::vector<std::string> kPure = {
     "probes/pod_signals.cpp",    "probes/outcome.hpp",        "probes/objects.hpp",
     "daemon/guard/observe.hpp",  "daemon/guard/observe.cpp",  "daemon/guard/workload_key.hpp",
     "daemon/guard/workload_key.cpp", "daemon/guard/rollback_slots.hpp", "daemon/guard/guard_metrics.hpp",
-    "daemon/guard/object_ref.hpp",
+    "daemon/guard/object_ref.hpp", "config/checks.hpp",         "config/checks.cpp",
 };
 
 }  // namespace
@@ -40,7 +40,8 @@ TEST(Architecture, DecisionCoreIsPure) {
 
 TEST(Architecture, DependenciesPointOneWay) {
   // config <- probes <- daemon: config includes neither probes nor daemon; probes never include daemon.
-  for (const char* f : {"config/config.hpp", "config/config.cpp", "config/load.cpp", "config/policy.hpp"}) {
+  for (const char* f : {"config/config.hpp", "config/config.cpp", "config/load.cpp", "config/policy.hpp",
+                        "config/checks.hpp", "config/checks.cpp"}) {
     const std::string text = read(f);
     EXPECT_EQ(text.find("#include \"probes/"), std::string::npos) << f;
     EXPECT_EQ(text.find("#include \"daemon/"), std::string::npos) << f;
