@@ -112,16 +112,23 @@ void Analyzer::apply(const config::Check& check, Tracked& t, const probes::Check
 awaitable<int> Analyzer::evaluate(const config::Check& check) {
   const TimePoint now = clock_.now();
   const TimePoint eval_time = now - config_.prometheus.eval_lag;
-  const auto deadline = std::chrono::steady_clock::now() + check.interval;
-  // Who is due: tracked, the check applies, warmed up, not tripped yet (a tripped check has done its job).
-  std::vector<std::string> due;
+  // Who is due: tracked, the check applies, warmed up, not tripped yet (a tripped check has done its job). One
+  // batch per kind: the revision label differs between Deployments and DaemonSets.
+  std::vector<std::string> due[2];
   for (auto& [k, t] : targets_) {
     if (std::find(t.target.checks.begin(), t.target.checks.end(), &check) == t.target.checks.end()) continue;
     if (!probes::warmed_up(check, t.state, now, eval_time)) continue;
     if (auto it = t.state.checks.find(check.name); it != t.state.checks.end() && it->second.tripped) continue;
-    due.push_back(k);
+    due[t.target.key.kind == Kind::deployment ? 0 : 1].push_back(k);
   }
-  if (due.empty()) co_return 0;
+  int queries = 0;
+  for (auto& group : due)
+    if (!group.empty()) queries += co_await evaluate_group(check, group, eval_time);
+  co_return queries;
+}
+
+awaitable<int> Analyzer::evaluate_group(const config::Check& check, std::vector<std::string> due, TimePoint eval_time) {
+  const auto deadline = std::chrono::steady_clock::now() + check.interval;
   int queries = 0;
   const bool compare = check.compare.has_value();
   const std::string label_name(config::revision_label_for(targets_.at(due.front()).target.vars.kind));

@@ -74,6 +74,9 @@ class Analyzer final : public AnalysisView {
     probes::RevisionAnalysis state;
   };
   boost::asio::awaitable<void> loop(const config::Check& check);
+  // One kind's due workloads (one batch, or one query each).
+  boost::asio::awaitable<int> evaluate_group(const config::Check& check, std::vector<std::string> due,
+                                             TimePoint eval_time);
   void apply(const config::Check& check, Tracked& t, const probes::CheckOutcome& o, TimePoint now);
 
   boost::asio::io_context& ioc_;

@@ -19,8 +19,8 @@ const cg::TimePoint T0{std::chrono::seconds{1'800'000'000}};
 
 struct FakeSource final : MetricSource {
   std::vector<std::string> queries;
-  std::function<Expected<cg::probes::QueryResult, cg::probes::QueryError>(const std::string&)> answer;
-  asio::awaitable<Expected<cg::probes::QueryResult, cg::probes::QueryError>> query(
+  std::function<cg::Expected<cg::probes::QueryResult, cg::probes::QueryError>(const std::string&)> answer;
+  asio::awaitable<cg::Expected<cg::probes::QueryResult, cg::probes::QueryError>> query(
       std::string promql, double, std::chrono::steady_clock::time_point) override {
     queries.push_back(promql);
     co_return answer(promql);
@@ -147,7 +147,7 @@ TEST(Analyzer, TripsAtTheKthFailAndSurvivesARestart) {
 
 TEST(Analyzer, PrometheusDownIsAnErrorNotAFailure) {
   Rig rig;
-  rig.source.answer = [](const std::string&) -> Expected<cg::probes::QueryResult, cg::probes::QueryError> {
+  rig.source.answer = [](const std::string&) -> cg::Expected<cg::probes::QueryResult, cg::probes::QueryError> {
     return cg::unexpected(cg::probes::QueryError{cg::probes::ErrorClass::transient, "connection", "refused"});
   };
   rig.analyzer->track(rig.target("web", "bbb"));
