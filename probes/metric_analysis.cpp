@@ -7,12 +7,23 @@
 namespace canary_guard::probes {
 namespace {
 
+// A threshold as the user wrote it (0.05, 0.5, 1e-06).
 std::string num(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
+  std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
+}
+
+// A measured value: at least two decimals, at most three significant digits after them (0.50, 0.031, 2.43).
+std::string measured(double v) {
+  if (std::isnan(v) || std::isinf(v) || std::fabs(v) >= 1e6 || (v != 0 && std::fabs(v) < 1e-3)) return num(v);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  std::string s = buf;
+  while (s.size() > 1 && s.back() == '0' && s[s.size() - 3] != '.') s.pop_back();
+  return s;
 }
 
 // The worst judgeable (non-NaN, latest sample) value of a set of series: the highest for increase-type checks.
@@ -45,9 +56,9 @@ CheckOutcome judge_threshold(const config::Check& check, const std::vector<Serie
   o.value = ev.value;
   if (o.outcome == Outcome::fail && ev.value) {
     const bool above = check.max && *ev.value > *check.max;
-    o.detail = check.name + " " + num(*ev.value) + (above ? " > " + num(*check.max) : " < " + num(*check.min));
+    o.detail = check.name + " " + measured(*ev.value) + (above ? " > " + num(*check.max) : " < " + num(*check.min));
   } else if (o.outcome == Outcome::pass && ev.value) {
-    o.detail = check.name + " " + num(*ev.value) + " within " +
+    o.detail = check.name + " " + measured(*ev.value) + " within " +
                (check.min ? num(*check.min) : std::string("-Inf")) + ".." +
                (check.max ? num(*check.max) : std::string("+Inf"));
   } else {
@@ -72,8 +83,8 @@ CheckOutcome judge_compare(const config::Check& check, const std::vector<Series>
   const double limit = increase ? *sv * spec.max_ratio + spec.margin : *sv / spec.max_ratio - spec.margin;
   const bool fail = increase ? *nv > limit : *nv < limit;
   o.outcome = fail ? Outcome::fail : Outcome::pass;
-  o.detail = check.name + " " + num(*nv) + (fail ? (increase ? " > " : " < ") : " within ") + num(limit) +
-             " (stable " + num(*sv) + (increase ? " x " : " / ") + num(spec.max_ratio) +
+  o.detail = check.name + " " + measured(*nv) + (fail ? (increase ? " > " : " < ") : " within ") + measured(limit) +
+             " (stable " + measured(*sv) + (increase ? " x " : " / ") + num(spec.max_ratio) +
              (increase ? " + " : " - ") + num(spec.margin) + ")";
   // Also an absolute bound, when the check has one.
   if (!fail && (check.min || check.max)) {
@@ -134,8 +145,9 @@ bool record(const config::Check& check, CheckState& st, const CheckOutcome& in, 
   if (o == Outcome::pass && had_fail) changed = true;  // a FAIL may have been pushed out
   if (!st.tripped && st.fails() >= std::max(1, check.failures)) {
     st.tripped = true;
+    // The configured window ("3 of the last 5"), also when fewer than `of` decisive outcomes exist yet.
     st.trip_detail = in.detail + " in " + std::to_string(st.fails()) + " of the last " +
-                     std::to_string(st.window.size()) + " evaluations";
+                     std::to_string(std::max(1, check.of)) + " evaluations";
     changed = true;
   }
   return changed;

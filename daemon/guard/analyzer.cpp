@@ -63,7 +63,7 @@ void Analyzer::track(const AnalysisTarget& t) {
     if (!st.tripped && st.fails() >= std::max(1, c->failures)) {
       st.tripped = true;
       st.trip_detail = c->name + " failed in " + std::to_string(st.fails()) + " of the last " +
-                       std::to_string(st.window.size()) + " evaluations (before a restart)";
+                       std::to_string(std::max(1, c->of)) + " evaluations (before a restart)";
     }
   }
   if (metrics_ && it == targets_.end()) metrics_->forget_analysis(t.key.ns, t.key.name);

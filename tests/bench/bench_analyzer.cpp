@@ -3,6 +3,8 @@
 // check): queries per evaluation round and the CPU time of a round. Then 1,000 workloads under analysis: the
 // analyzer's memory. Prints figures; nothing is asserted (style.md §6).
 //   bench_analyzer [WORKLOADS]      (default 500)
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>

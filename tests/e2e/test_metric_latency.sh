@@ -12,8 +12,9 @@ cg_start
 deploy_create web web:v1 2
 wait_rollout deployment web
 wait_until 60 "v1 verdict healthy" verdict_is web web:v1 healthy
-v1_p99=$(prom_values "$(prom_render "$p99" web 1)" | head -n1)
-expect "premise: v1's p99 ($v1_p99 s) is below 0.5 s" num_cmp "$v1_p99 < 0.5"
+# v1 is the baseline at once (first sight); its p99 needs a few scrapes before Prometheus has it.
+v1_p99_ok() { local v; v=$(prom_values "$(prom_render "$p99" web 1)" | head -n1); [ -n "$v" ] && num_cmp "$v < 0.5"; }
+wait_until 30 "premise: v1's p99 is below 0.5 s" v1_p99_ok
 
 set_image deployment web web:v2-latency800
 wait_until 10 "v2 ReplicaSet exists" rs_exists web 2

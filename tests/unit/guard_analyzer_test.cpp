@@ -138,7 +138,7 @@ TEST(Analyzer, TripsAtTheKthFailAndSurvivesARestart) {
   again.round();
   const auto& st = again.analyzer->state(key, "bbb")->checks.at("error-ratio");
   EXPECT_TRUE(st.tripped);
-  EXPECT_EQ(st.trip_detail, "error-ratio 0.31 > 0.05 in 3 of the last 3 evaluations");
+  EXPECT_EQ(st.trip_detail, "error-ratio 0.31 > 0.05 in 3 of the last 5 evaluations");
   EXPECT_FALSE(again.notified.empty());
   // A tripped check is not queried again.
   again.round();
