@@ -13,7 +13,7 @@
 //
 //   [analysis]
 //   max_blind = "25s"               # default 5 x the smallest check interval (R2.3)
-//   pause_when_blind = false        # reserved: `true` (pause a Deployment while blind) is refused for now
+//   pause_when_blind = false        # also pause a Deployment while blind; resumed when checks are decisive again
 //   batch = true                    # one query per check for all workloads (false: one per workload)
 //
 //   [vars]                          # vars.NAME for every check

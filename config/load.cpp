@@ -530,12 +530,6 @@ class Loader {
     Millis max_blind{0};
     if (read_duration(t, "max_blind", false, max_blind)) a.max_blind = max_blind;
     read_bool(t, "pause_when_blind", a.pause_when_blind);
-    if (a.pause_when_blind)
-      if (const toml::node* n = t.get("pause_when_blind"))
-        // Pausing needs the guard to resume what it paused and to unpause for a rollback; until that exists a
-        // silently ignored `true` would be worse than a clear refusal.
-        add(*n, path("pause_when_blind") + ": true is not supported yet (the guard holds while blind but does not "
-                                           "pause); remove it or set false");
     read_bool(t, "batch", a.batch);
   }
 

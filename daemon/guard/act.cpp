@@ -1,5 +1,7 @@
 #include "daemon/guard/act.hpp"
 
+#include "config/rfc3339.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace canary_guard::guard {
@@ -92,7 +94,7 @@ awaitable<Result<std::optional<ActOutcome>>> Acting::patch_checked(const Revisio
     co_return unexpected(conflict("workload changed since it was observed (generation " +
                                   std::to_string(obs_.generation) + " -> " + std::to_string(fresh.generation) + ")"));
   if (fresh.skipped) co_return R{};  // already on the target: the PATCH went through before
-  if (fresh.paused) {
+  if (fresh.paused && !fresh.paused_by_guard) {
     // kubectl refuses to undo a paused Deployment, and so do we; the `started` record stays for when it resumes.
     ctx_.slots.release(key_);
     Decision h = d_;
@@ -226,6 +228,28 @@ awaitable<Result<ActOutcome>> Acting::run() {
       auto r = co_await ctx_.writer.remove_workload_records(obs_);
       if (!r) co_return unexpected(r.error());
       log_decision(obs_, d_);
+      decided(d_);
+      co_return ActOutcome{true, std::nullopt};
+    }
+
+    case Action::pause_blind: {
+      const std::string note = "paused-blind hash=" + obs_.snapshot.current_hash + " at=" + format_rfc3339(ctx_.clock.now());
+      auto r = co_await ctx_.writer.set_paused(obs_, true, note);
+      if (!r) co_return unexpected(r.error());
+      if (once(d_.reason)) {
+        if (ctx_.metrics) ctx_.metrics->rollout_finished(obs_.key.ns, obs_.key.name, kind_, "held");
+        event("Warning", "MetricsBlind", d_.message);
+      }
+      log_decision(obs_, d_);
+      decided(d_);
+      co_return ActOutcome{};
+    }
+
+    case Action::resume_after_blind: {
+      auto r = co_await ctx_.writer.set_paused(obs_, false, std::nullopt);
+      if (!r) co_return unexpected(r.error());
+      log_decision(obs_, d_);
+      event("Normal", "BlindPauseLifted", d_.message);
       decided(d_);
       co_return ActOutcome{true, std::nullopt};
     }

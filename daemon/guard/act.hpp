@@ -33,6 +33,7 @@ using Result = Expected<T, kube::Error>;
 struct FreshRollback {
   std::int64_t generation = 0;
   bool paused = false;
+  bool paused_by_guard = false;  // paused with the guard's blind-pause note: the rollback lifts it
   std::string template_fingerprint;  // of the workload's template now (kube::template_fingerprint)
   std::string content_type;
   std::string body;
@@ -54,6 +55,10 @@ class Writer {
                                                                      const FreshRollback& plan) = 0;
   // Removes canary-guard.io/verdict and canary-guard.io/rollback from the workload (with a precondition).
   virtual boost::asio::awaitable<Result<Ok>> remove_workload_records(const Observation& obs) = 0;
+  // Pauses or resumes a Deployment with the guard's note set (note) or removed (nullopt), with the observed
+  // resourceVersion as precondition.
+  virtual boost::asio::awaitable<Result<Ok>> set_paused(const Observation& obs, bool paused,
+                                                        std::optional<std::string> note) = 0;
   // Records an Event. Fire and forget: act never waits for it; failures are the writer's to log and count.
   virtual void event(const ObjectRef& obj, std::string type, std::string reason, std::string message) = 0;
 };

@@ -147,6 +147,8 @@ std::string_view to_string(Action a) {
     case Action::hold: return "hold";
     case Action::remove_copied_records: return "remove_copied_records";
     case Action::not_judged: return "not_judged";
+    case Action::pause_blind: return "pause_blind";
+    case Action::resume_after_blind: return "resume_after_blind";
   }
   return "none";
 }
@@ -169,6 +171,12 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     return make(Action::remove_copied_records, "copied_records",
                 "The Deployment carries copies of canary-guard's record annotations (kubectl rollout undo copies "
                 "them from the ReplicaSet); removing them.");
+  // The guard's own blind pause ends as soon as the guard is not blind any more (or has other business: a
+  // failure is rolled back with the pause lifted by the rollback itself).
+  const bool blind = s.hold && s.hold->reason == "metrics_blind";
+  if (s.guard_pause_note && !blind && !s.failure && !policy.dry_run)
+    return make(Action::resume_after_blind, "metrics_restored",
+                "Metric checks are decisive again: resuming the Deployment canary-guard paused while blind.");
   // Doubt means no action: until the status describes the latest spec, nothing is judged.
   if (!s.status_current || s.current_hash.empty()) return make(Action::none, "status_not_current", {});
   const Revision* cur = find_hash(s.revisions, s.current_hash);
@@ -256,6 +264,14 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     return d;
   }
 
+  if (s.hold && s.hold->reason == "metrics_blind" && s.pause_when_blind && s.kind == Kind::deployment && !s.paused &&
+      !s.guard_pause_note && !policy.dry_run) {
+    d.action = Action::pause_blind;
+    d.reason = "metrics_blind";
+    d.message = rev_label(*cur) + ": " + sentence(s.hold->detail) +
+                " Pausing the Deployment (pause_when_blind) until metric checks are decisive again.";
+    return d;
+  }
   if (s.hold) {
     d.action = Action::hold;
     d.reason = s.hold->reason;

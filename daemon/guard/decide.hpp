@@ -71,6 +71,10 @@ struct Snapshot {
   // decisive PASS. A revision with checks is healthy only when they all passed (a trip is a `failure`, blindness a
   // `hold`).
   bool metrics_required = false;
+  // [analysis] pause_when_blind: while blind, pause the Deployment (and resume it when checks are decisive again).
+  bool pause_when_blind = false;
+  // The Deployment carries the guard's own pause note (canary-guard.io/hold: paused-blind ...): it paused it.
+  bool guard_pause_note = false;
   bool metrics_passed = false;
   std::string metrics_waiting;  // names of the checks without a PASS yet, for messages
   // How long a rollback may wait for its target to complete (the target's deadline; a default when it has none).
@@ -91,6 +95,8 @@ enum class Action {
   supersede,           // someone deployed another revision during our rollback: our record ends, theirs is judged
   hold,                // neither roll back nor promote; tell people once
   remove_copied_records,  // delete the guard's record annotations from the workload (copies made by others)
+  pause_blind,         // blind with pause_when_blind: pause the Deployment, note that the guard did
+  resume_after_blind,  // the guard's blind pause is over: unpause and remove the note
   not_judged,          // the revision cannot be judged (OnDelete DaemonSet); tell people once
 };
 std::string_view to_string(Action a);

@@ -49,13 +49,19 @@ awaitable<Result<FreshRollback>> KubeWriter::prepare_rollback(const Observation&
   FreshRollback fresh;
   fresh.generation = w->value("/metadata/generation"_json_pointer, std::int64_t{0});
   fresh.paused = dep && w->value("/spec/paused"_json_pointer, false);
+  if (const auto* ann = w->contains("metadata") ? &(*w)["metadata"] : nullptr; ann && ann->contains("annotations")) {
+    const auto& a = (*ann)["annotations"];
+    if (a.is_object() && a.contains(std::string(kHoldAnnotation)) && a[std::string(kHoldAnnotation)].is_string())
+      fresh.paused_by_guard = a[std::string(kHoldAnnotation)].get<std::string>().rfind("paused-blind", 0) == 0;
+  }
   const auto tmpl = w->contains("spec") && (*w)["spec"].is_object() && (*w)["spec"].contains("template")
                         ? (*w)["spec"]["template"].dump()
                         : std::string("null");
   auto fp = kube::template_fingerprint(tmpl);
   if (!fp) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, "workload template: " + fp.error()));
   fresh.template_fingerprint = *fp;
-  auto plan = dep ? deployment_rollback(*w, *t) : daemonset_rollback(*w, *t);
+  auto plan = dep ? deployment_rollback(*w, *t, /*lift_guard_pause=*/fresh.paused && fresh.paused_by_guard)
+                  : daemonset_rollback(*w, *t);
   if (!plan) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, plan.error()));
   fresh.skipped = plan->skipped;
   fresh.content_type = plan->content_type;
@@ -78,6 +84,16 @@ awaitable<Result<Ok>> KubeWriter::remove_workload_records(const Observation& obs
                             {{std::string(kVerdictAnnotation), nullptr},
                              {std::string(kRollbackAnnotation), nullptr},
                              {std::string(probes::kAnalysisAnnotation), nullptr}}}}}};
+  auto r = co_await client_.patch(workload_path(obs), kube::PatchType::merge, body.dump());
+  if (!r) co_return unexpected(r.error());
+  co_return Ok{};
+}
+
+awaitable<Result<Ok>> KubeWriter::set_paused(const Observation& obs, bool paused, std::optional<std::string> note) {
+  nlohmann::json ann = nlohmann::json::object();
+  ann[std::string(kHoldAnnotation)] = note ? nlohmann::json(*note) : nlohmann::json(nullptr);
+  nlohmann::json body = {{"metadata", {{"resourceVersion", obs.ref.resource_version}, {"annotations", ann}}},
+                         {"spec", {{"paused", paused}}}};
   auto r = co_await client_.patch(workload_path(obs), kube::PatchType::merge, body.dump());
   if (!r) co_return unexpected(r.error());
   co_return Ok{};

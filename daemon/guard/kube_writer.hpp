@@ -27,6 +27,8 @@ class KubeWriter final : public Writer {
   boost::asio::awaitable<Result<std::int64_t>> send_rollback(const Observation& obs,
                                                              const FreshRollback& plan) override;
   boost::asio::awaitable<Result<Ok>> remove_workload_records(const Observation& obs) override;
+  boost::asio::awaitable<Result<Ok>> set_paused(const Observation& obs, bool paused,
+                                                std::optional<std::string> note) override;
   void event(const ObjectRef& obj, std::string type, std::string reason, std::string message) override;
 
  private:

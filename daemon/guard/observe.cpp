@@ -99,6 +99,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   s.ns = key.ns;
   s.name = key.name;
   s.max_concurrent_rollbacks = ctx.config.max_concurrent_rollbacks;
+  s.pause_when_blind = ctx.config.analysis.pause_when_blind;
   s.rollbacks_in_flight = ctx.rollbacks_in_flight;
 
   const probes::ObjectMeta* meta = nullptr;
@@ -143,7 +144,11 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
       max_rev = std::max(max_rev, rs->revision);
       if (d_rev && rs->revision == *d_rev) cur = rs;
     }
-    s.paused = dv->paused;
+    // canary-guard.io/hold: paused-blind ... is the guard's own note that it paused the Deployment while blind;
+    // such a pause is the guard's, not a person's, and does not stop a rollback (which lifts it).
+    const std::string* note = probes::find_value(dv->meta.annotations, kHoldAnnotation);
+    s.guard_pause_note = note && note->rfind("paused-blind", 0) == 0;
+    s.paused = dv->paused && !s.guard_pause_note;
     // Spec §8: act only when the status describes the latest spec and the revision annotation has caught up.
     s.status_current =
         cache_has_our_patch && dv->observed_generation >= dv->meta.generation && d_rev && cur && *d_rev == max_rev;

@@ -20,6 +20,8 @@ namespace canary_guard::guard {
 inline constexpr std::string_view kVerdictAnnotation = "canary-guard.io/verdict";
 inline constexpr std::string_view kRollbackAnnotation = "canary-guard.io/rollback";
 inline constexpr std::string_view kAnnotationPrefix = "canary-guard.io/";
+// On a Deployment the guard paused while blind ([analysis] pause_when_blind): "paused-blind hash=<h> at=<t>".
+inline constexpr std::string_view kHoldAnnotation = "canary-guard.io/hold";
 
 // unfit: the revision was verified healthy once, but a rollback to it did not complete; it is no rollback target
 // until it is deployed and verified again.

@@ -28,7 +28,8 @@ bool in_skip_list(std::string_view k) {
 // the object they are on). Neither comes from the target ReplicaSet.
 bool guard_key(std::string_view k) { return k.substr(0, config::annotation::prefix.size()) == config::annotation::prefix; }
 bool guard_setting(std::string_view k) {
-  return guard_key(k) && k != kVerdictAnnotation && k != kRollbackAnnotation && k != probes::kAnalysisAnnotation;
+  return guard_key(k) && k != kVerdictAnnotation && k != kRollbackAnnotation && k != probes::kAnalysisAnnotation &&
+         k != kHoldAnnotation;
 }
 
 const json* path(const json& j, std::initializer_list<const char*> keys) {
@@ -51,7 +52,7 @@ bool templates_equal(const json& a, const json& b) {
   return fa && fb && *fa == *fb;
 }
 
-Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const json& rs) {
+Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const json& rs, bool lift_guard_pause) {
   const json* gen = path(d, {"metadata", "generation"});
   if (!gen || !gen->is_number_integer()) return unexpected(std::string("deployment has no metadata.generation"));
   const json* dtmpl = path(d, {"spec", "template"});
@@ -92,6 +93,7 @@ Expected<RollbackRequest, std::string> deployment_rollback(const json& d, const 
   ops.push_back({{"op", da && da->is_object() ? "replace" : "add"},
                  {"path", "/metadata/annotations"},
                  {"value", std::move(annotations)}});
+  if (lift_guard_pause) ops.push_back({{"op", "replace"}, {"path", "/spec/paused"}, {"value", false}});
   req.body = ops.dump();
   return req;
 }

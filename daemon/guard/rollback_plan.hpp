@@ -26,8 +26,11 @@ bool templates_equal(const nlohmann::json& a, const nlohmann::json& b);
 // keys: its records belong to the ReplicaSet they describe, and its settings (canary-guard.io/enabled, bake-time,
 // dry-run, thresholds ...) stay exactly as the Deployment has them now, so a rollback never changes how the guard
 // treats the workload (in opt-in mode losing `enabled` would orphan the rollback record).
+// lift_guard_pause: the Deployment is paused by the guard itself (blind, pause_when_blind): the patch also sets
+// spec.paused false (its pause note, canary-guard.io/hold, is never kept).
 Expected<RollbackRequest, std::string> deployment_rollback(const nlohmann::json& deployment,
-                                                          const nlohmann::json& target_replicaset);
+                                                          const nlohmann::json& target_replicaset,
+                                                          bool lift_guard_pause = false);
 
 // DaemonSet: JSON patch [test generation, replace /spec/template with the ControllerRevision's template]: the
 // effect of kubectl's strategic-merge `$patch: replace`, plus the precondition.

@@ -12,6 +12,9 @@
 . "$(dirname "$0")/guard_lib.sh"
 N=${BENCH_WORKLOADS:-10}
 R=${BENCH_ROUNDS:-5}
+# Seconds between the releases of one round. 0: all N trip in the same evaluation round (the worst case: N rollbacks
+# start in the same millisecond); the default 2.5 s (> the 2 s check interval) gives each its own round.
+STAGGER=${BENCH_STAGGER:-2.5}
 GOOD=bench:v1
 
 bench_init
@@ -66,7 +69,14 @@ done_n=0
 for ((r = 1; r <= R; r++)); do
   bad="bench:r$r-errors50"
   printf '%d %s %s\n' "$r" "$bad" "$(date +%s.%N)" >>"$BENCH_DIR/rounds.tsv"
-  kubectl -n "$NS" set image deploy -l bench-group=m "app=$bad" >/dev/null
+  if [ "$STAGGER" = 0 ]; then
+    kubectl -n "$NS" set image deploy -l bench-group=m "app=$bad" >/dev/null
+  else
+    for ((i = 1; i <= N; i++)); do
+      kubectl -n "$NS" set image "deploy/$(printf 'm-%02d' "$i")" "app=$bad" >/dev/null
+      sleep "$STAGGER"
+    done
+  fi
   done_n=$((done_n + N))
   wait_until 180 "round $r: $done_n metric rollbacks started" at_least 'decision=rollback reason=metric:' "$done_n"
   wait_until 120 "round $r: every Deployment back on $GOOD" all_back
@@ -79,7 +89,7 @@ for p in "${BENCH_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 for p in "${BENCH_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 BENCH_PIDS=()
 
-figure "== metric_latency: $N Deployments x $R rounds, errors50 releases, check interval 2s, 3 of 5"
+figure "== metric_latency: $N Deployments x $R rounds, errors50 releases $( [ "$STAGGER" = 0 ] && echo 'all at once' || echo "${STAGGER}s apart"), check interval 2s, 3 of 5"
 python3 - "$BENCH_DIR" "$CG_LOG" "$NS" <<'PY'
 import json, math, re, sys
 from datetime import datetime, timezone
@@ -127,4 +137,4 @@ if samples:
 else:
     print("  no samples (no trip lines matched)")
 PY
-figure "  daemon decisions (from its log): $(grep -c 'decision=rollback reason=metric:' "$CG_LOG") metric rollbacks, $(grep -c 'decision=rollback_succeeded' "$CG_LOG") succeeded"
+figure "  daemon decisions (from its log): $(grep -cE 'kind=deployment revision=[0-9]+ decision=rollback reason=metric:' "$CG_LOG") metric rollbacks, $(grep -cE 'kind=deployment revision=[0-9]+ decision=rollback_succeeded' "$CG_LOG") succeeded"

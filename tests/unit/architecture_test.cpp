@@ -23,7 +23,8 @@ const std::vector<std::string> kPure = {
     "probes/pod_signals.cpp",    "probes/outcome.hpp",        "probes/objects.hpp",
     "daemon/guard/observe.hpp",  "daemon/guard/observe.cpp",  "daemon/guard/workload_key.hpp",
     "daemon/guard/workload_key.cpp", "daemon/guard/rollback_slots.hpp", "daemon/guard/guard_metrics.hpp",
-    "daemon/guard/object_ref.hpp", "config/checks.hpp",         "config/checks.cpp",
+    "daemon/guard/object_ref.hpp",  "probes/metric_analysis.hpp", "probes/metric_analysis.cpp",
+    "daemon/guard/analysis_view.hpp", "daemon/guard/analysis_view.cpp", "config/checks.hpp",         "config/checks.cpp",
 };
 
 }  // namespace

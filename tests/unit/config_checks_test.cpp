@@ -67,7 +67,7 @@ ca_file = "/etc/ca.pem"
 accept_warnings = true
 [analysis]
 max_blind = "1m"
-pause_when_blind = false
+pause_when_blind = true
 batch = false
 [vars]
 job = "web"
@@ -107,7 +107,7 @@ min = 1
   EXPECT_EQ(c.prometheus.ca_file, "/etc/ca.pem");
   EXPECT_TRUE(c.prometheus.accept_warnings);
   EXPECT_EQ(c.analysis.max_blind, Millis{60'000});
-  EXPECT_FALSE(c.analysis.pause_when_blind);
+  EXPECT_TRUE(c.analysis.pause_when_blind);
   EXPECT_FALSE(c.analysis.batch);
   ASSERT_EQ(c.checks.size(), 2u);
   const Check& a = c.checks[0];
@@ -174,7 +174,6 @@ TEST(ConfigChecks, EveryValidationErrorWithItsPosition) {
       {"!" "[prometheus]\nurl = \"http://p\"\ntimout = \"1s\"\n", "3:1: error: unknown key \"timout\" in [prometheus]; did you mean \"timeout\"?"},
       {"!" "[analysis]\nmax_blnd = \"1m\"\n", "2:1: error: unknown key \"max_blnd\" in [analysis]; did you mean \"max_blind\"?"},
       {"!" "[analysis]\nbatch = 1\n", "2:9: error: analysis.batch: expected true or false, found integer 1"},
-      {"!" "[analysis]\npause_when_blind = true\n", "2:20: error: analysis.pause_when_blind: true is not supported yet"},
       {"!" "[prometheus]\nurl = \"\"\n[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\n", "3:1: error: checks need [prometheus] url"},
       {"!" "[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\n", "1:1: error: checks need [prometheus] url"},
       {"!" "[vars]\nx = 1\n", "2:5: error: vars.x: expected a string, found integer 1"},

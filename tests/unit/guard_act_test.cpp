@@ -52,6 +52,10 @@ struct FakeWriter final : Writer {
     calls.push_back("remove_records");
     co_return Ok{};
   }
+  asio::awaitable<Result<Ok>> set_paused(const Observation&, bool paused, std::optional<std::string> note) override {
+    calls.push_back(std::string(paused ? "pause" : "resume") + (note ? ":" + note->substr(0, 12) : std::string(":-")));
+    co_return Ok{};
+  }
   void event(const ObjectRef&, std::string, std::string reason, std::string) override {
     calls.push_back("event:" + reason);
     events.push_back(std::move(reason));
@@ -271,3 +275,31 @@ TEST(Act, HoldAndNotJudgedAreToldOnce) {
 }
 
 }  // namespace
+
+TEST(Act, BlindPauseAndResume) {
+  Rig rig;
+  WorkloadState st;
+  Decision d;
+  d.action = Action::pause_blind;
+  d.reason = "metrics_blind";
+  d.message = "blind.";
+  d.current = rev("b", 2);
+  ASSERT_TRUE(rig.run(obs(), d, st));
+  EXPECT_EQ(rig.writer.calls, (std::vector<std::string>{"pause:paused-blind", "event:MetricsBlind"}));
+  d.action = Action::resume_after_blind;
+  d.reason = "metrics_restored";
+  auto r = rig.run(obs(), d, st);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->requeue_now);
+  EXPECT_EQ(rig.writer.calls.back(), "event:BlindPauseLifted");
+  EXPECT_EQ(rig.writer.calls[2], "resume:-");
+}
+
+TEST(Act, ARollbackIsNotStoppedByTheGuardsOwnPause) {
+  Rig rig;
+  rig.writer.fresh.paused = true;
+  rig.writer.fresh.paused_by_guard = true;
+  WorkloadState st;
+  ASSERT_TRUE(rig.run(obs(), rollback_decision(), st));
+  EXPECT_NE(std::find(rig.writer.calls.begin(), rig.writer.calls.end(), "send"), rig.writer.calls.end());
+}

@@ -413,3 +413,26 @@ TEST(Decide, MetricChecksGateTheHealthyVerdict) {
   EXPECT_EQ(d.action, Action::hold);
   EXPECT_EQ(d.reason, "metrics_blind");
 }
+
+TEST(Decide, PauseWhenBlindAndResume) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.hold = Finding{"metrics_blind", "no decisive outcome"};
+  s.pause_when_blind = true;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::pause_blind);
+  s.guard_pause_note = true;  // paused by us: just hold
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::hold);
+  s.hold.reset();  // decisive again: resume
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::resume_after_blind);
+  s.failure = Finding{"pod_signal:crash_loop", "x"};  // a failure is rolled back; the rollback lifts the pause
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::rollback);
+  // A person's pause is theirs: never paused or resumed by the guard.
+  s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.hold = Finding{"metrics_blind", "no decisive outcome"};
+  s.pause_when_blind = true;
+  s.paused = true;
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::hold);
+  s.pause_when_blind = false;
+  s.paused = false;
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::hold);
+}

@@ -119,3 +119,16 @@ TEST(RollbackPlan, GuardSettingsStayAsTheDeploymentHasThem) {
   EXPECT_FALSE(ann.contains("canary-guard.io/rollback"));
   EXPECT_EQ(ann.value("kubernetes.io/change-cause", ""), "v1");
 }
+
+TEST(RollbackPlan, LiftsTheGuardsOwnBlindPause) {
+  auto d = deployment();
+  d["spec"]["paused"] = true;
+  d["metadata"]["annotations"]["canary-guard.io/hold"] = "paused-blind hash=zzz at=2026-01-01T00:00:00Z";
+  auto r = deployment_rollback(d, replicaset(), /*lift_guard_pause=*/true);
+  ASSERT_TRUE(r) << r.error();
+  const auto ops = json::parse(r->body);
+  ASSERT_EQ(ops.size(), 4u);
+  EXPECT_EQ(ops[3], json::parse(R"({"op":"replace","path":"/spec/paused","value":false})"));
+  EXPECT_FALSE(ops[2]["value"].contains("canary-guard.io/hold"));
+  EXPECT_EQ(json::parse(deployment_rollback(d, replicaset())->body).size(), 3u);
+}
