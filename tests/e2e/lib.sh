@@ -450,7 +450,7 @@ cg_metrics_config() {
   cg_config "${CG_GUARD_TOML:-}"
   {
     printf '\n[prometheus]\nurl = "%s"\neval_lag = "1s"\ntimeout = "3s"\n\n' "$PROMETHEUS_URL"
-    printf '[analysis]\nmax_blind = "%s"\n\n' "${CG_MAX_BLIND:-10s}"
+    printf '[analysis]\nmax_blind = "%s"\n%s\n\n' "${CG_MAX_BLIND:-10s}" "${CG_ANALYSIS_TOML:-}"
     local c
     for c in "$@"; do printf '%s\n' "$c"; done
   } >>"$E2E_DIR/canary-guard.toml"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# pause_when_blind: a rolling update that goes blind is paused, and resumed when the checks are decisive again.
+# v2 (healthy, slow: each new pod Ready after 12 s, 4 replicas, maxSurge 1 / maxUnavailable 0, so the rollout takes
+# about 50 s) is under analysis by error-ratio when the sandbox's Prometheus is stopped (the EXIT trap starts it
+# again). Expected: within max_blind (10 s) + 10 s the Deployment is paused by canary-guard (spec.paused, its note
+# canary-guard.io/hold) with one MetricsBlind Event; no rollback. After Prometheus is back: BlindPauseLifted, the
+# Deployment is resumed, the rollout completes and v2 is verified healthy.
+. "$(dirname "$0")/lib.sh"
+e2e_init mpause
+CG_GUARD_TOML='bake_time = "5s"' CG_MAX_BLIND=10s CG_ANALYSIS_TOML='pause_when_blind = true' cg_metrics_config \
+  "$(metric_check error-ratio "$E2E_ERROR_RATIO_QUERY" 'max = 0.05')"
+cg_start
+
+deploy_create web web:v1 4
+wait_rollout deployment web
+wait_until 60 "v1 verdict healthy" verdict_is web web:v1 healthy
+
+set_image deployment web web:v2-slow12
+wait_until 10 "v2 ReplicaSet exists" rs_exists web 2
+prometheus_stop
+paused() { [ "$(kubectl -n "$NS" get deploy web -o 'jsonpath={.spec.paused}')" = true ]; }
+wait_until 40 "the Deployment is paused by canary-guard while blind" paused
+expect "the pause carries canary-guard's note" \
+  grep -q '^paused-blind ' <<<"$(deploy_ann web canary-guard.io/hold)"
+wait_until 10 "MetricsBlind Event" has_event web MetricsBlind
+expect_eq "no RollbackStarted while blind" 0 "$(event_count web RollbackStarted)"
+expect "the rollout is not complete (paused mid-way)" eval '! rollout_done deployment web'
+
+prometheus_start
+wait_until 60 "BlindPauseLifted Event" has_event web BlindPauseLifted
+wait_until 10 "the Deployment is resumed" eval '! paused'
+expect_eq "the note is gone" "" "$(deploy_ann web canary-guard.io/hold)"
+wait_rollout deployment web 90
+wait_until 60 "v2 verdict healthy" verdict_is web web:v2-slow12 healthy
+expect_eq "no RollbackStarted" 0 "$(event_count web RollbackStarted)"
+expect_eq "exactly one MetricsBlind Event" 1 "$(event_count web MetricsBlind)"
+e2e_pass
