@@ -320,14 +320,14 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   if (analyzer_) {
     // Level-triggered: under analysis while the current revision has no verdict; analysis stops with the verdict.
     if (obs->analysis) analyzer_->track(*obs->analysis);
-    else analyzer_->untrack(key);
+    else if (obs->analysis_decided) analyzer_->untrack(key);
     for (const auto& [check, detail] : obs->check_errors) {
       writer_.event(obs->ref, "Warning", "CheckError",
                     "Check " + check + " cannot be evaluated: " + detail + " No rollback and no verdict from it.");
       analyzer_->error_told(key, check);
     }
     const bool blind = obs->snapshot.hold && obs->snapshot.hold->reason == "metrics_blind";
-    if (!blind && st.said.erase(obs->snapshot.current_hash + "|metrics_blind"))
+    if (!blind && obs->analysis_decided && st.said.erase(obs->snapshot.current_hash + "|metrics_blind"))
       writer_.event(obs->ref, "Normal", "MetricsRestored",
                     "Metric checks are decisive again for " + obs->snapshot.current_hash + "; analysis continues.");
   }

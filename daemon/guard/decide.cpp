@@ -171,17 +171,18 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     return make(Action::remove_copied_records, "copied_records",
                 "The Deployment carries copies of canary-guard's record annotations (kubectl rollout undo copies "
                 "them from the ReplicaSet); removing them.");
-  // The guard's own blind pause ends as soon as the guard is not blind any more (or has other business: a
-  // failure is rolled back with the pause lifted by the rollback itself).
-  const bool blind = s.hold && s.hold->reason == "metrics_blind";
-  if (s.guard_pause_note && !blind && !s.failure && !policy.dry_run)
-    return make(Action::resume_after_blind, "metrics_restored",
-                "Metric checks are decisive again: resuming the Deployment canary-guard paused while blind.");
   // Doubt means no action: until the status describes the latest spec, nothing is judged.
   if (!s.status_current || s.current_hash.empty()) return make(Action::none, "status_not_current", {});
   const Revision* cur = find_hash(s.revisions, s.current_hash);
   if (!cur) return make(Action::none, "current_revision_unknown", {});
 
+  // The guard's own blind pause ends once the guard knows it is not blind any more: the status is current and the
+  // analysis was read (a pause bumps the generation, and a stale status says nothing about blindness), or the
+  // revision has its verdict. A failure is rolled back instead; the rollback lifts the pause itself.
+  const bool blind = s.hold && s.hold->reason == "metrics_blind";
+  if (s.guard_pause_note && !blind && !s.failure && !policy.dry_run && (s.metrics_required || cur->verdict))
+    return make(Action::resume_after_blind, "metrics_restored",
+                "Metric checks are decisive again: resuming the Deployment canary-guard paused while blind.");
   if (const Revision* owner = in_flight_owner(s.revisions)) return in_flight(s, *owner, *cur, now);
 
   // After a failed rollback, the target stays as it is until someone deploys a new revision.

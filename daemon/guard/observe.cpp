@@ -304,6 +304,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   // its state becomes evidence (a trip is a failure, blindness a hold, all passed a condition for healthy).
   const bool judged = current->verdict && (current->verdict->verdict == Verdict::healthy ||
                                            current->verdict->verdict == Verdict::failed);
+  obs.analysis_decided = true;
   if (ctx.analysis && !judged) {
     auto checks = applicable_checks(ctx.config, key.ns, kind, meta->labels, meta->annotations);
     if (!checks.empty()) {

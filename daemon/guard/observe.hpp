@@ -95,6 +95,9 @@ struct Observation {
   TimePoint revision_started{};
   // Set when the current revision is under metric analysis: reconcile hands it to the Analyzer (track).
   std::optional<AnalysisTarget> analysis;
+  // observe() got far enough to say whether the revision is under analysis (the status was current). Only then may
+  // reconcile stop an analysis: a transient stale status (after any spec change) must not reset its state.
+  bool analysis_decided = false;
   // Check errors of class config not told yet (check name, detail): reconcile sends one CheckError Event each.
   std::vector<std::pair<std::string, std::string>> check_errors;
 };

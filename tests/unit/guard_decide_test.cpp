@@ -422,7 +422,13 @@ TEST(Decide, PauseWhenBlindAndResume) {
   EXPECT_EQ(d.action, Action::pause_blind);
   s.guard_pause_note = true;  // paused by us: just hold
   EXPECT_EQ(decide(s, policy(), T0).action, Action::hold);
-  s.hold.reset();  // decisive again: resume
+  s.hold.reset();
+  s.status_current = false;  // our own pause bumped the generation: a stale status says nothing about blindness
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
+  s.status_current = true;
+  s.metrics_required = false;  // analysis not read (no checks known): no resume on guesswork
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
+  s.metrics_required = true;  // decisive again: resume
   EXPECT_EQ(decide(s, policy(), T0).action, Action::resume_after_blind);
   s.failure = Finding{"pod_signal:crash_loop", "x"};  // a failure is rolled back; the rollback lifts the pause
   EXPECT_EQ(decide(s, policy(), T0).action, Action::rollback);
