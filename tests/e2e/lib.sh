@@ -495,13 +495,17 @@ hold_for() {
 # prometheus_stop / prometheus_start: stop or start only the sandbox's Prometheus (scripts/sandbox stop|start).
 # prometheus_stop also makes the EXIT trap start it again before the usual clean-up, so a failing test never leaves
 # later tests without Prometheus.
+PROM_STOPPED=0
 prometheus_stop() {
-  trap 'e2e_rc=$?; prometheus_start >&2 || say "could not start Prometheus again: run scripts/sandbox start prometheus" >&2; (exit "$e2e_rc"); e2e_cleanup' EXIT
+  # The EXIT trap starts Prometheus again only if this test left it stopped, then cleans up as always.
+  trap 'e2e_rc=$?; if [ "$PROM_STOPPED" = 1 ]; then prometheus_start >&2 || say "could not start Prometheus again: run scripts/sandbox start prometheus" >&2; fi; (exit "$e2e_rc"); e2e_cleanup' EXIT
   "$E2E_ROOT/scripts/sandbox" stop prometheus >&2
+  PROM_STOPPED=1
   say "Prometheus stopped"
 }
 prometheus_start() {
   "$E2E_ROOT/scripts/sandbox" start prometheus >&2
+  PROM_STOPPED=0
   say "Prometheus started"
 }
 # metric_rollback_message_ok CHECK MESSAGE VALUE_RE THRESHOLD: a RollbackStarted message for a metric rollback names
