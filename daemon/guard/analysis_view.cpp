@@ -5,13 +5,6 @@
 namespace canary_guard::guard {
 namespace {
 
-constexpr std::string_view kChecksAnnotation = "canary-guard.io/checks";
-
-const std::string* find(const config::KeyValues& kv, std::string_view key) {
-  for (const auto& [k, v] : kv)
-    if (k == key) return &v;
-  return nullptr;
-}
 
 std::vector<std::string> split_names(std::string_view s) {
   std::vector<std::string> out;
@@ -35,7 +28,7 @@ std::vector<const config::Check*> applicable_checks(const config::Config& config
                                                     const config::KeyValues& annotations) {
   std::vector<const config::Check*> out;
   std::optional<std::vector<std::string>> chosen;
-  if (const std::string* a = find(annotations, kChecksAnnotation)) {
+  if (const std::string* a = probes::find_value(annotations, config::annotation::checks)) {
     if (*a == "none") return out;
     chosen = split_names(*a);
   }

@@ -17,15 +17,9 @@ using asio::awaitable;
 
 namespace {
 
-const std::string* find(const config::KeyValues& kv, std::string_view key) {
-  for (const auto& [k, v] : kv)
-    if (k == key) return &v;
-  return nullptr;
-}
-
 double unix_seconds(TimePoint t) { return to_unix_seconds(t); }
 
-const std::string* label(const probes::Series& s, std::string_view key) { return find(s.labels, key); }
+const std::string* label(const probes::Series& s, std::string_view key) { return probes::find_value(s.labels, key); }
 
 }  // namespace
 
