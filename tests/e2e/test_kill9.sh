@@ -21,8 +21,13 @@ check_one_rollback() {
   expect_eq "$name: one undo added exactly one revision (history)" "2 3" "$(history_revisions deployment "$name")"
   expect_eq "$name: exactly one RollbackStarted Event" 1 "$(event_count "$name" RollbackStarted)"
   expect_eq "$name: exactly one RollbackSucceeded Event" 1 "$(event_count "$name" RollbackSucceeded)"
-  expect_eq "$name: at most one rollback/resume decision logged across both runs" 1 \
-    "$(log_count "workload=$NS/$name kind=deployment revision=[0-9]+ decision=(rollback|resume_rollback) ")"
+  # One fresh decision in all; a restart may resume it once (killed between the started record and the PATCH) or
+  # find it waiting (killed after the PATCH), never decide it anew.
+  expect_eq "$name: exactly one fresh rollback decision across both runs" 1 \
+    "$(log_count "workload=$NS/$name kind=deployment revision=[0-9]+ decision=rollback ")"
+  local resumes
+  resumes=$(log_count "workload=$NS/$name kind=deployment revision=[0-9]+ decision=(resume_rollback|confirm_patched) ")
+  expect "$name: at most one resume after the restart (got $resumes)" test "$resumes" -le 1
   expect_eq "$name: template image still v1" "$v1" "$(image_of deployment "$name")"
 }
 
@@ -45,8 +50,16 @@ wait "$watch_pid" 2>/dev/null || true
 [ -n "$seen" ] || fail "web-a: no rollback record appeared within 60 s"
 say "web-a: killed on record '$seen'; image now $(image_of deployment web-a); record now '$(rollback_of_image web-a web:v2-crashloop)'"
 say "web-a: the killed daemon's last decision lines:"; grep 'decision=' "$CG_LOG" | tail -n 3 || true
+killed_before_patch=no
+case "$(image_of deployment web-a) $(rollback_of_image web-a web:v2-crashloop)" in
+  "web:v2-crashloop state=started"*) killed_before_patch=yes ;;
+esac
 cg_start
 check_one_rollback web-a web:v1 web:v2-crashloop
+if [ "$killed_before_patch" = yes ]; then
+  expect_eq "web-a: killed before the PATCH, so the restart resumed it exactly once" 1 \
+    "$(log_count "workload=$NS/web-a kind=deployment revision=[0-9]+ decision=resume_rollback ")"
+fi
 cg_stop
 
 # ---- phase B: kill while the rollback waits for a slow target
