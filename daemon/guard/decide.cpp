@@ -176,13 +176,21 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
   const Revision* cur = find_hash(s.revisions, s.current_hash);
   if (!cur) return make(Action::none, "current_revision_unknown", {});
 
-  // The guard's own blind pause ends once the guard knows it is not blind any more: the status is current and the
-  // analysis was read (a pause bumps the generation, and a stale status says nothing about blindness), or the
-  // revision has its verdict. A failure is rolled back instead; the rollback lifts the pause itself.
+  // The guard's own blind pause ends once the guard knows it is not blind any more. The status is current here (a
+  // pause bumps the generation, and a stale status says nothing about blindness), so either the analysis was read
+  // and is decisive again, or the revision has its verdict, or no metric check applies to it any more (removed from
+  // the config or switched off by canary-guard.io/checks): with no check there is nothing to be blind about, and a
+  // pause left behind would stop the workload for good. A failure is rolled back instead; the rollback lifts the
+  // pause itself.
   const bool blind = s.hold && s.hold->reason == "metrics_blind";
-  if (s.guard_pause_note && !blind && !s.failure && !policy.dry_run && (s.metrics_required || cur->verdict))
-    return make(Action::resume_after_blind, "metrics_restored",
-                "Metric checks are decisive again: resuming the Deployment canary-guard paused while blind.");
+  if (s.guard_pause_note && !blind && !s.failure && !policy.dry_run) {
+    if (s.metrics_required || cur->verdict)
+      return make(Action::resume_after_blind, "metrics_restored",
+                  "Metric checks are decisive again: resuming the Deployment canary-guard paused while blind.");
+    return make(Action::resume_after_blind, "metrics_not_applicable",
+                "No metric check applies to the current revision any more: resuming the Deployment canary-guard "
+                "paused while blind.");
+  }
   if (const Revision* owner = in_flight_owner(s.revisions)) return in_flight(s, *owner, *cur, now);
 
   // After a failed rollback, the target stays as it is until someone deploys a new revision.

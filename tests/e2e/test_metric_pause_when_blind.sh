@@ -4,7 +4,8 @@
 # about 50 s) is under analysis by error-ratio when the sandbox's Prometheus is stopped (the EXIT trap starts it
 # again). Expected: within max_blind (10 s) + 10 s the Deployment is paused by canary-guard (spec.paused, its note
 # canary-guard.io/hold) with one MetricsBlind Event; no rollback. After Prometheus is back: BlindPauseLifted, the
-# Deployment is resumed, the rollout completes and v2 is verified healthy.
+# Deployment is resumed, the rollout completes and v2 is verified healthy. Then v3 goes blind too and its checks are
+# switched off (canary-guard.io/checks: none): the guard lifts its own pause and judges v3 without metrics.
 . "$(dirname "$0")/lib.sh"
 e2e_init mpause
 CG_GUARD_TOML='bake_time = "5s"' CG_MAX_BLIND=10s CG_ANALYSIS_TOML='pause_when_blind = true' cg_metrics_config \
@@ -34,4 +35,20 @@ wait_rollout deployment web 90
 wait_until 60 "v2 verdict healthy" verdict_is web web:v2-slow12 healthy
 expect_eq "no RollbackStarted" 0 "$(event_count web RollbackStarted)"
 expect_eq "exactly one MetricsBlind Event" 1 "$(event_count web MetricsBlind)"
+
+# Phase 2: blind again with v3, then the checks are switched off for this Deployment (canary-guard.io/checks:
+# none). Nothing is left to be blind about, so the guard lifts its own pause (a pause left behind would stop the
+# Deployment for good), and v3 is judged without metrics.
+set_image deployment web web:v3-slow12
+wait_until 10 "v3 ReplicaSet exists" rs_exists web 3
+prometheus_stop
+wait_until 40 "v3: paused by canary-guard while blind" paused
+kubectl -n "$NS" annotate deploy web canary-guard.io/checks=none >/dev/null
+wait_until 30 "v3: a second BlindPauseLifted Event" eval '[ "$(event_count web BlindPauseLifted)" -ge 2 ]'
+wait_until 10 "v3: the Deployment is resumed" eval '! paused'
+expect_eq "v3: the note is gone" "" "$(deploy_ann web canary-guard.io/hold)"
+wait_rollout deployment web 90
+wait_until 60 "v3 verdict healthy (no check applies)" verdict_is web web:v3-slow12 healthy
+expect_eq "v3: no RollbackStarted" 0 "$(event_count web RollbackStarted)"
+prometheus_start
 e2e_pass

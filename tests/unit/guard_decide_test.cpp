@@ -426,10 +426,24 @@ TEST(Decide, PauseWhenBlindAndResume) {
   s.status_current = false;  // our own pause bumped the generation: a stale status says nothing about blindness
   EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
   s.status_current = true;
-  s.metrics_required = false;  // analysis not read (no checks known): no resume on guesswork
-  EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
   s.metrics_required = true;  // decisive again: resume
-  EXPECT_EQ(decide(s, policy(), T0).action, Action::resume_after_blind);
+  auto r = decide(s, policy(), T0);
+  EXPECT_EQ(r.action, Action::resume_after_blind);
+  EXPECT_EQ(r.reason, "metrics_restored");
+  // No check applies any more (removed from the config, or canary-guard.io/checks: none): nothing to be blind
+  // about, and a pause left behind would stop the Deployment for good.
+  s.metrics_required = false;
+  r = decide(s, policy(), T0);
+  EXPECT_EQ(r.action, Action::resume_after_blind);
+  EXPECT_EQ(r.reason, "metrics_not_applicable");
+  // Dry-run never writes; a blind hold keeps the pause.
+  auto dry = policy();
+  dry.dry_run = true;
+  EXPECT_NE(decide(s, dry, T0).action, Action::resume_after_blind);
+  s.hold = Finding{"metrics_blind", "no decisive outcome"};
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::hold);
+  s.hold.reset();
+  s.metrics_required = true;
   s.failure = Finding{"pod_signal:crash_loop", "x"};  // a failure is rolled back; the rollback lifts the pause
   EXPECT_EQ(decide(s, policy(), T0).action, Action::rollback);
   // A person's pause is theirs: never paused or resumed by the guard.
