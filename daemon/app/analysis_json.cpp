@@ -65,7 +65,7 @@ std::optional<LiveCheck> parse_check(const json& j) {
   if (auto v = j.find("value"); v != j.end() && !v->is_null()) {
     if (!v->is_number()) return std::nullopt;
     const double d = v->get<double>();
-    if (std::isfinite(d)) c.value = d;  // a huge integer literal may parse to inf
+    if (std::isfinite(d)) c.value = d;  // defensive: nlohmann rejects out-of-range literals today
   }
   return c;
 }
