@@ -12,8 +12,10 @@
 #include "cg_version.hpp"
 #include "config/check.hpp"
 #include "daemon/app/query_cmd.hpp"
+#include "daemon/app/http_get.hpp"
 #include "daemon/app/run.hpp"
 #include "daemon/app/status.hpp"
+#include "daemon/app/status_live.hpp"
 #include "daemon/app/wiring.hpp"
 
 namespace cg = canary_guard;
@@ -21,7 +23,13 @@ namespace cg = canary_guard;
 namespace {
 
 int status_command(const std::string& kubeconfig, const std::string& context, const std::string& ns,
-                   const std::string& output) {
+                   const std::string& output, const std::string& daemon_url) {
+  if (!daemon_url.empty()) {
+    if (auto u = cg::app::check_http_base_url(daemon_url); !u) {
+      std::cerr << "error: --daemon: " << u.error() << '\n';
+      return 2;
+    }
+  }
   auto creds = cg::app::resolve_credentials(kubeconfig, "", context);
   if (!creds) {
     std::cerr << "error: " << creds.error() << '\n';
@@ -41,6 +49,14 @@ int status_command(const std::string& kubeconfig, const std::string& context, co
       std::cerr << "error: " << cg::kube::describe(rows.error()) << '\n';
       rc = 1;
       co_return;
+    }
+    if (!daemon_url.empty()) {
+      // Live values are a bonus: without them the rows still show the persisted windows.
+      auto live = co_await cg::app::fetch_live_analysis(ioc, daemon_url, std::chrono::seconds(2));
+      if (live) cg::app::merge_live_analysis(*rows, *live);
+      else
+        std::cerr << "canary-guard status: daemon at " << daemon_url << " not reachable (" << live.error()
+                  << "): showing persisted windows only\n";
     }
     if (output == "json") cg::app::print_json(*rows, std::cout);
     else cg::app::print_table(*rows, std::cout);
@@ -74,6 +90,9 @@ int main(int argc, char** argv) {
   status->add_option("--context", context, "kubeconfig context (default: current-context)");
   status->add_option("-n,--namespace", ns, "only this namespace (default: all)");
   status->add_option("-o,--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
+  std::string daemon_url;
+  status->add_option("--daemon", daemon_url,
+                     "a running daemon's HTTP address (http://127.0.0.1:9464): add each check's last value and outcome");
 
   cg::app::RunOptions run_opts;
   auto* run = app.add_subcommand("run", "Run the guard");
@@ -104,7 +123,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*check) return cg::config::check_config_main(check_path, std::cout, std::cerr);
-  if (*status) return status_command(kubeconfig, context, ns, output);
+  if (*status) return status_command(kubeconfig, context, ns, output, daemon_url);
   if (*run) return cg::app::run_guard(run_opts);
   if (*query) return cg::app::query_main(query_opts);
   return 2;

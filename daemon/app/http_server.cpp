@@ -45,8 +45,13 @@ Expected<tcp::endpoint, std::string> parse_endpoint(const std::string& hp) {
   return tcp::endpoint(addr, static_cast<unsigned short>(p));
 }
 
-HttpServer::HttpServer(asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready)
-    : ioc_(ioc), registry_(std::move(registry)), ready_(std::move(ready)), acceptor_(ioc) {}
+HttpServer::HttpServer(asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready,
+                       AnalysisFn analysis)
+    : ioc_(ioc),
+      registry_(std::move(registry)),
+      ready_(std::move(ready)),
+      analysis_(std::move(analysis)),
+      acceptor_(ioc) {}
 
 Expected<Ok, std::string> HttpServer::listen(const std::string& hp) {
   auto ep = parse_endpoint(hp);
@@ -122,6 +127,10 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       const bool ready = ready_ && ready_();
       res.result(ready ? http::status::ok : http::status::service_unavailable);
       res.body() = ready ? "ready\n" : "caches not synced\n";
+    } else if (target == "/analysis") {
+      res.result(http::status::ok);
+      res.set(http::field::content_type, "application/json");
+      res.body() = analysis_ ? analysis_() : std::string("[]\n");
     } else {
       res.result(http::status::not_found);
       res.body() = "not found\n";

@@ -1,6 +1,6 @@
 #pragma once
 // The daemon's small HTTP server: /metrics (Prometheus text format), /healthz (process alive), /readyz (caches
-// synced). Runs on the io_context thread as coroutines; every read and write has a deadline and bodies are bounded.
+// synced), /analysis (the live metric analysis as JSON, daemon/app/analysis_json.hpp). Runs on the io_context thread as coroutines; every read and write has a deadline and bodies are bounded.
 // Owned by the daemon wiring.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
@@ -21,7 +21,10 @@ namespace canary_guard::app {
 class HttpServer {
  public:
   using ReadyFn = std::function<bool()>;
-  HttpServer(boost::asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready);
+  // The body of GET /analysis; empty (no metric analysis configured): "[]".
+  using AnalysisFn = std::function<std::string()>;
+  HttpServer(boost::asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready,
+             AnalysisFn analysis = {});
   // Binds (port 0 picks a free one). Start-up error: returned, the caller exits non-zero.
   Expected<Ok, std::string> listen(const std::string& host_port);
   unsigned short port() const;
@@ -33,6 +36,7 @@ class HttpServer {
   boost::asio::io_context& ioc_;
   std::shared_ptr<prometheus::Registry> registry_;
   ReadyFn ready_;
+  AnalysisFn analysis_;
   boost::asio::ip::tcp::acceptor acceptor_;
 };
 

@@ -16,6 +16,7 @@
 
 #include "cg_version.hpp"
 #include "config/config.hpp"
+#include "daemon/app/analysis_json.hpp"
 #include "daemon/app/http_server.hpp"
 #include "daemon/app/metrics.hpp"
 #include "daemon/app/prom_source.hpp"
@@ -78,7 +79,9 @@ int run_guard(const RunOptions& opts) {
     analyzer = std::make_unique<guard::Analyzer>(ioc, cfg, clock, *prom_source, nullptr, nullptr, &metrics);
   }
   guard::Controller controller(ioc, **client, cfg, clock, &metrics, host, analyzer.get());
-  HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.synced(); });
+  HttpServer::AnalysisFn analysis_body;
+  if (analyzer) analysis_body = [&analyzer] { return render_analysis(analyzer->snapshot()); };
+  HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.synced(); }, analysis_body);
   if (auto l = http.listen(cfg.server.listen); !l) {
     std::cerr << "error: " << l.error() << '\n';
     return 2;

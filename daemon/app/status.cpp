@@ -204,6 +204,20 @@ void print_json(const std::vector<StatusRow>& rows, std::ostream& out) {
                    {"replicas", {{"desired", r.desired}, {"updated", r.updated}, {"ready", r.ready}, {"available", r.available}}},
                    {"state", r.state}, {"message", r.message}, {"verdict", r.verdict}, {"lastHealthy", r.last_healthy},
                    {"rollback", r.rollback}, {"checks", r.checks}});
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].checks_live) continue;
+    nlohmann::json live = nlohmann::json::array();
+    for (const auto& c : *rows[i].checks_live) {
+      nlohmann::json v = c.value ? nlohmann::json(*c.value) : nlohmann::json(nullptr);
+      nlohmann::json lc = {{"name", c.name}, {"window", c.window}, {"passed", c.passed}, {"tripped", c.tripped},
+                           {"last_outcome", c.last_outcome.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.last_outcome)},
+                           {"value", v}, {"detail", c.detail},
+                           {"at", c.at.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.at)}};
+      if (!c.value_text.empty()) lc["value_text"] = c.value_text;
+      live.push_back(std::move(lc));
+    }
+    arr[i]["checks_live"] = std::move(live);
+  }
   out << nlohmann::json{{"items", arr}}.dump(2) << '\n';
 }
 

@@ -1,16 +1,18 @@
 #pragma once
 // `canary-guard status`: one row per Deployment and DaemonSet with its current revision, the revision's
 // pod-template-hash / ControllerRevision, replica counts, rollout state as `kubectl rollout status` sees it, the
-// guard's verdict and the last revision verified healthy.
+// guard's verdict and the last revision verified healthy; with --daemon also the running daemon's live check values.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "daemon/app/analysis_json.hpp"
 #include "daemon/kube/client.hpp"
 
 namespace canary_guard::app {
@@ -31,6 +33,9 @@ struct StatusRow {
   // Metric checks of the current revision while it is under analysis: each check's last decisive outcomes, oldest
   // first (P pass, F fail), "!" once it passed, e.g. "error-ratio=PPF! p99=!"; "-" when none.
   std::string checks = "-";
+  // The daemon's live analysis of the current revision (status --daemon, status_live.hpp): each check's last
+  // outcome and value; nullopt when not asked for or the daemon does not analyse this revision.
+  std::optional<std::vector<LiveCheck>> checks_live;
 };
 
 // Lists from the API (namespace "" = all) and builds the rows, sorted by namespace, kind, name.

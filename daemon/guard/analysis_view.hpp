@@ -36,6 +36,24 @@ std::vector<const config::Check*> applicable_checks(const config::Config& config
 // max_blind: [analysis] max_blind, else 5 x the smallest check interval (R2.3).
 std::chrono::milliseconds max_blind(const config::Config& config);
 
+// A plain copy of one workload's live analysis, for read-only reporting (the daemon's GET /analysis). Holds values,
+// not pointers, so it stays valid after the Analyzer moves on.
+struct CheckSnapshot {
+  std::string name;
+  std::optional<probes::Outcome> last;  // nullopt: not evaluated yet (in this process)
+  std::optional<double> value;          // the last evaluation's worst judged value; may be NaN or infinite
+  std::string detail;
+  std::optional<TimePoint> at;          // when it was last evaluated
+  std::string window;                   // decisive outcomes, oldest first ('P' / 'F')
+  bool passed = false;
+  bool tripped = false;
+};
+struct AnalysisSnapshot {
+  WorkloadKey key;
+  std::string revision_hash;
+  std::vector<CheckSnapshot> checks;  // by name
+};
+
 class AnalysisView {
  public:
   virtual ~AnalysisView() = default;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -72,6 +73,33 @@ const probes::RevisionAnalysis* Analyzer::state(const WorkloadKey& key, std::str
   auto it = targets_.find(key.str());
   if (it == targets_.end() || it->second.state.hash != hash) return nullptr;
   return &it->second.state;
+}
+
+std::vector<AnalysisSnapshot> Analyzer::snapshot() const {
+  std::vector<AnalysisSnapshot> out;
+  out.reserve(targets_.size());
+  for (const auto& [k, t] : targets_) {
+    AnalysisSnapshot s;
+    s.key = t.target.key;
+    s.revision_hash = t.state.hash;
+    for (const auto& [name, st] : t.state.checks) {
+      CheckSnapshot c;
+      c.name = name;
+      if (st.last_at) c.last = st.last;  // a seeded state has a window but no evaluation of this process
+      c.value = st.last_value;
+      c.detail = st.last_detail;
+      c.at = st.last_at;
+      c.window = st.window;
+      c.passed = st.passed;
+      c.tripped = st.tripped;
+      s.checks.push_back(std::move(c));
+    }
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const AnalysisSnapshot& a, const AnalysisSnapshot& b) {
+    return std::tie(a.key.kind, a.key.ns, a.key.name) < std::tie(b.key.kind, b.key.ns, b.key.name);
+  });
+  return out;
 }
 
 void Analyzer::error_told(const WorkloadKey& key, const std::string& check) {

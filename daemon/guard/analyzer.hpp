@@ -59,6 +59,8 @@ class Analyzer final : public AnalysisView {
   void untrack(const WorkloadKey& key);
   const probes::RevisionAnalysis* state(const WorkloadKey& key, std::string_view hash) const override;
   std::size_t tracked() const { return targets_.size(); }
+  // Every tracked workload's current analysis, sorted by kind, namespace, name (GET /analysis).
+  std::vector<AnalysisSnapshot> snapshot() const;
 
   // One loop per check until stop().
   boost::asio::awaitable<void> run();

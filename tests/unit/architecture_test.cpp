@@ -58,7 +58,7 @@ TEST(Architecture, GuardDoesNotReachBackIntoTheApp) {
   // daemon/app wires the guard; the guard reports through interfaces it owns (guard_metrics.hpp).
   for (const char* f : {"daemon/guard/controller.hpp", "daemon/guard/controller.cpp", "daemon/guard/act.hpp",
                         "daemon/guard/act.cpp", "daemon/guard/kube_writer.cpp", "daemon/guard/observe.cpp",
-                        "daemon/guard/decide.cpp"}) {
+                        "daemon/guard/decide.cpp", "daemon/guard/analyzer.hpp", "daemon/guard/analyzer.cpp"}) {
     const std::string text = read(f);
     ASSERT_FALSE(text.empty()) << f << " missing";
     EXPECT_EQ(text.find("#include \"daemon/app/"), std::string::npos) << f;

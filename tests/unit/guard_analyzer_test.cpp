@@ -184,3 +184,34 @@ TEST(Analyzer, UntrackStopsQueries) {
   EXPECT_EQ(rig.round(), 0);
   EXPECT_EQ(rig.analyzer->tracked(), 0u);
 }
+
+TEST(Analyzer, SnapshotCopiesLastOutcomeAndValueSortedByWorkload) {
+  Rig rig;
+  rig.source.answer = [](const std::string&) {
+    cg::probes::QueryResult r;
+    r.series = {series("shop", "aaa", 0.01), series("shop", "bbb", 0.5)};
+    return r;
+  };
+  rig.analyzer->track(rig.target("web", "bbb"));
+  rig.analyzer->track(rig.target("api", "aaa"));
+  EXPECT_TRUE(rig.analyzer->snapshot().at(0).checks.at(0).last == std::nullopt);  // tracked, not evaluated yet
+  rig.clock.set(T0 + 20s);
+  rig.round();
+  const auto snap = rig.analyzer->snapshot();
+  ASSERT_EQ(snap.size(), 2u);
+  EXPECT_EQ(snap[0].key.name, "api");
+  EXPECT_EQ(snap[0].revision_hash, "aaa");
+  ASSERT_EQ(snap[0].checks.size(), 1u);
+  EXPECT_EQ(snap[0].checks[0].name, "error-ratio");
+  EXPECT_EQ(snap[0].checks[0].last, cg::probes::Outcome::pass);
+  EXPECT_DOUBLE_EQ(snap[0].checks[0].value.value_or(-1), 0.01);
+  EXPECT_EQ(snap[0].checks[0].window, "P");
+  EXPECT_TRUE(snap[0].checks[0].passed);
+  EXPECT_EQ(snap[0].checks[0].at, T0 + 20s);
+  EXPECT_EQ(snap[1].key.name, "web");
+  EXPECT_EQ(snap[1].checks[0].last, cg::probes::Outcome::fail);
+  EXPECT_DOUBLE_EQ(snap[1].checks[0].value.value_or(-1), 0.5);
+  EXPECT_FALSE(snap[1].checks[0].passed);
+  rig.analyzer->untrack(WorkloadKey{Kind::deployment, "shop", "web"});
+  EXPECT_EQ(rig.analyzer->snapshot().size(), 1u);
+}
