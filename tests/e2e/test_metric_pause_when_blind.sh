@@ -2,7 +2,7 @@
 # pause_when_blind: a rolling update that goes blind is paused, and resumed when the checks are decisive again.
 # v2 (healthy, slow: each new pod Ready after 12 s, 4 replicas, maxSurge 1 / maxUnavailable 0, so the rollout takes
 # about 50 s) is under analysis by error-ratio when the sandbox's Prometheus is stopped (the EXIT trap starts it
-# again). Expected: within max_blind (10 s) + 10 s the Deployment is paused by canary-guard (spec.paused, its note
+# again). Expected: once the analysis starts (after the first v2 pod is Ready, 12 s) and max_blind (10 s) passes, the Deployment is paused by canary-guard (spec.paused, its note
 # canary-guard.io/hold) with one MetricsBlind Event; no rollback. After Prometheus is back: BlindPauseLifted, the
 # Deployment is resumed, the rollout completes and v2 is verified healthy. Then v3 goes blind too and its checks are
 # switched off (canary-guard.io/checks: none): the guard lifts its own pause and judges v3 without metrics.
@@ -23,7 +23,7 @@ set_image deployment web web:v2-slow12
 wait_until 10 "v2 ReplicaSet exists" rs_exists web 2
 prometheus_stop
 paused() { [ "$(kubectl -n "$NS" get deploy web -o 'jsonpath={.spec.paused}')" = true ]; }
-wait_until 40 "the Deployment is paused by canary-guard while blind" paused
+wait_until 60 "the Deployment is paused by canary-guard while blind" paused
 expect "the pause carries canary-guard's note" \
   grep -q '^paused-blind ' <<<"$(deploy_ann web canary-guard.io/hold)"
 wait_until 10 "MetricsBlind Event" has_event web MetricsBlind
@@ -65,7 +65,7 @@ expect_eq "exactly one MetricsBlind Event" 1 "$(event_count web MetricsBlind)"
 set_image deployment web web:v3-slow12
 wait_until 10 "v3 ReplicaSet exists" rs_exists web 3
 prometheus_stop
-wait_until 40 "v3: paused by canary-guard while blind" paused
+wait_until 60 "v3: paused by canary-guard while blind" paused
 kubectl -n "$NS" annotate deploy web canary-guard.io/checks=none >/dev/null
 wait_until 30 "v3: a second BlindPauseLifted Event" eval '[ "$(event_count web BlindPauseLifted)" -ge 2 ]'
 wait_until 10 "v3: the Deployment is resumed" eval '! paused'
