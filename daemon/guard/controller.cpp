@@ -20,6 +20,7 @@ using asio::awaitable;
 namespace {
 
 constexpr int kWorkers = 16;  // coroutines, not threads: enough that a burst of breaches is not queued behind 4
+constexpr std::size_t kAnalysisWriters = 2;  // analysis records in flight at once (LatestWrites coalesces the rest)
 
 void index_add(std::unordered_map<std::string, std::set<std::string>>& by_owner,
                std::unordered_map<std::string, std::string>& owner_of, const std::string& key, const std::string& owner) {
@@ -116,6 +117,10 @@ Controller::Controller(asio::io_context& ioc, kube::Client& client, const config
       client_(client),
       view_(std::make_unique<CacheView>(*this)),
       slots_(config.max_concurrent_rollbacks),
+      analysis_writes_(ioc, kAnalysisWriters,
+                       [this](const std::string& path, const std::string& payload) {
+                         return write_analysis(path, payload);
+                       }),
       analyzer_(analyzer && analyzer->enabled() ? analyzer : nullptr),
       started_at_(clock.now()) {
   wire_handlers();
@@ -127,16 +132,15 @@ Controller::Controller(asio::io_context& ioc, kube::Client& client, const config
 }
 
 void Controller::persist_analysis(const WorkloadKey& key, const std::string& object, const std::string& text) {
-  const std::string path = key.kind == Kind::deployment ? kube::paths::replicasets(key.ns, object)
-                                                        : kube::paths::controllerrevisions(key.ns, object);
+  std::string path = key.kind == Kind::deployment ? kube::paths::replicasets(key.ns, object)
+                                                  : kube::paths::controllerrevisions(key.ns, object);
   nlohmann::json body = {{"metadata", {{"annotations", {{std::string(probes::kAnalysisAnnotation), text}}}}}};
-  asio::co_spawn(
-      ioc_,
-      [this, path, payload = body.dump(), who = key.ns + "/" + key.name]() -> awaitable<void> {
-        auto r = co_await client_.patch(path, kube::PatchType::merge, payload);
-        if (!r) spdlog::warn("workload={} event=analysis_persist_failed {}", who, kube::describe(r.error()));
-      },
-      log_errors("persist_analysis"));
+  analysis_writes_.put(path, body.dump());
+}
+
+awaitable<void> Controller::write_analysis(const std::string& path, const std::string& payload) {
+  auto r = co_await client_.patch(path, kube::PatchType::merge, payload);
+  if (!r) spdlog::warn("object={} event=analysis_persist_failed {}", path, kube::describe(r.error()));
 }
 
 Controller::~Controller() = default;

@@ -23,6 +23,7 @@
 #include "daemon/guard/events.hpp"
 #include "daemon/guard/guard_metrics.hpp"
 #include "daemon/guard/kube_writer.hpp"
+#include "daemon/guard/latest_writes.hpp"
 #include "daemon/guard/observe.hpp"
 #include "daemon/guard/rollback_slots.hpp"
 #include "daemon/guard/workload_key.hpp"
@@ -56,8 +57,10 @@ class Controller {
   void enqueue_pod_owner(const probes::PodView& pod);
   // Before the first action after start: every open rollback record in the caches holds a slot.
   void adopt_open_rollbacks();
-  // Writes the canary-guard.io/analysis annotation of a revision object (background, logged on failure).
+  // Writes the canary-guard.io/analysis annotation of a revision object (background, coalesced per object, a few
+  // at a time: LatestWrites; logged on failure).
   void persist_analysis(const WorkloadKey& key, const std::string& object, const std::string& text);
+  boost::asio::awaitable<void> write_analysis(const std::string& path, const std::string& payload);
 
   boost::asio::io_context& ioc_;
   const config::Config& config_;
@@ -83,6 +86,7 @@ class Controller {
 
   std::unordered_map<std::string, std::unique_ptr<WorkloadState>> state_;  // by WorkloadKey::str()
   RollbackSlots slots_;
+  LatestWrites analysis_writes_;
   Analyzer* analyzer_ = nullptr;
   bool stopped_ = false;
   TimePoint started_at_;

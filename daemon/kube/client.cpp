@@ -147,7 +147,8 @@ std::string resource_of(std::string_view path) {
 
 Client::Client(asio::io_context& ioc, Credentials creds, ClientOptions options)
     : ioc_(ioc), creds_(std::move(creds)), options_(std::move(options)),
-      auth_(ioc, creds_, options_.clock ? *options_.clock : system_clock_, AuthOptions{options_.exec_timeout}) {}
+      auth_(ioc, creds_, options_.clock ? *options_.clock : system_clock_, AuthOptions{options_.exec_timeout}),
+      slots_(ioc, options_.max_connections) {}
 
 Client::~Client() = default;
 
@@ -296,6 +297,15 @@ Task<Result<RawResponse>> Client::attempt(std::string_view method, const std::st
 
 Task<Result<RawResponse>> Client::perform(std::string_view verb_label, std::string method, std::string target,
                                           std::string body, std::string content_type_value) {
+  // A burst waits for one of max_connections slots instead of opening a connection per request.
+  if (!co_await slots_.acquire(std::chrono::steady_clock::now() + options_.request_timeout)) {
+    count(verb_label, target, 0);
+    co_return unexpected(make_error(ErrorKind::transport,
+                                    "no request slot free within " +
+                                        std::to_string(options_.request_timeout.count() / 1000) + " s (" +
+                                        std::to_string(slots_.limit()) + " requests in flight)"));
+  }
+  RequestSlots::Slot slot(&slots_);
   bool reauthed = false;
   for (int tries = 0; tries < 3; ++tries) {
     auto auth = co_await auth_.current();

@@ -37,6 +37,7 @@
 #include "daemon/kube/auth.hpp"
 #include "daemon/kube/errors.hpp"
 #include "daemon/kube/kubeconfig.hpp"
+#include "daemon/kube/request_slots.hpp"
 
 namespace canary_guard::kube {
 
@@ -73,6 +74,8 @@ struct ClientOptions {
   std::size_t body_limit = 16u << 20;  // non-watch responses
   std::size_t max_line = 16u << 20;    // one watch event
   std::size_t max_idle_connections = 4;
+  // Requests (not watches) in flight at once; more wait their turn (RequestSlots), at most request_timeout.
+  std::size_t max_connections = 32;
   std::string user_agent = "canary-guard";
   const Clock* clock = nullptr;  // for token file refresh / exec expiry; nullptr = system clock
   std::chrono::milliseconds exec_timeout{std::chrono::seconds{30}};  // kubeconfig exec credential plugin
@@ -142,6 +145,7 @@ class Client {
   AuthProvider auth_;
   std::shared_ptr<void> tls_;  // boost::asio::ssl::context, type-erased to keep OpenSSL headers out of here
   std::string loaded_cert_;    // client cert currently in tls_ (exec plugins may rotate it)
+  RequestSlots slots_;
   std::vector<std::unique_ptr<Connection>> idle_;
   std::vector<Connection*> watching_;
   RequestHook hook_;

@@ -34,7 +34,7 @@ for ((c = 0; c < CREATORS; c++)); do : >"$BENCH_DIR/workloads.$c.yaml"; done
 for ((i = 0; i < COUNT; i++)); do
   deploy_yaml "${names[$i]}" bench:v1 1 600 rss >>"$BENCH_DIR/workloads.$((i % CREATORS)).yaml"
 done
-# parallel CMD...: runs CMD NAME... on CREATORS slices of the Deployment names, waits for all.
+# parallel CMD...: runs CMD deploy/NAME... on CREATORS slices of the Deployment names, waits for all.
 parallel() {
   local pids=() c
   for ((c = 0; c < CREATORS; c++)); do
@@ -116,7 +116,8 @@ until [ "$(baselined)" -ge "$COUNT" ]; do
 done
 rss_idle=$(rss_kb "$CG_PID")
 say "baseline of all $COUNT recorded (RSS $((rss_idle / 1024)) MB); releasing v2 everywhere"
-parallel kubectl -n "$NS" set image app=bench:v2
+set_v2() { kubectl -n "$NS" set image "$@" app=bench:v2; }
+parallel set_v2
 wait_complete bench:v2
 say "v2 complete everywhere; waiting until every v2 ReplicaSet carries analysis state"
 analysed() {
