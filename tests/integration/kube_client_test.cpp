@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <random>
 
@@ -114,6 +115,65 @@ TEST_F(KubeClientIT, GetListAndPaging) {
   });
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(run(ioc_, admin_->get(paths::configmaps(ns_, "cm-1"))));
   EXPECT_EQ(counted, 20);
+}
+
+// Sockets this process has open (the client's connections among them).
+int open_sockets() {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd", ec)) {
+    std::error_code lec;
+    auto target = fs::read_symlink(e.path(), lec);
+    if (!lec && target.string().rfind("socket:", 0) == 0) ++n;
+  }
+  return n;
+}
+
+TEST_F(KubeClientIT, ABurstWaitsForItsRequestSlotsInsteadOfOpeningAConnectionEach) {
+  ASSERT_TRUE(create_configmap("burst"));
+  ClientOptions o;
+  o.max_connections = 3;
+  o.max_idle_connections = 3;
+  auto c = Client::make(ioc_, admin_creds_, o);
+  ASSERT_TRUE(c) << c.error();
+  auto& client = **c;
+  const int before = open_sockets();
+  int ok = 0, failed = 0, done = 0, peak = 0;
+  constexpr int kRequests = 150;
+  for (int i = 0; i < kRequests; ++i) {
+    boost::asio::co_spawn(
+        ioc_,
+        [&client, &ok, &failed, &done, path = paths::configmaps(ns_, "burst"),
+         patch = json{{"data", {{"n", std::to_string(i)}}}}.dump(), get = i % 2 == 1]() -> boost::asio::awaitable<void> {
+          bool good = false;
+          if (get) {
+            auto r = co_await client.get(path);
+            good = r.has_value();
+          } else {
+            auto r = co_await client.patch(path, PatchType::merge, patch);
+            good = r.has_value();
+          }
+          ++(good ? ok : failed);
+          ++done;
+        },
+        boost::asio::detached);
+  }
+  // Sample the open sockets while the burst runs.
+  boost::asio::steady_timer sampler(ioc_);
+  std::function<void(boost::system::error_code)> sample = [&](boost::system::error_code) {
+    peak = std::max(peak, open_sockets() - before);
+    if (done < kRequests) {
+      sampler.expires_after(std::chrono::milliseconds(2));
+      sampler.async_wait(sample);
+    }
+  };
+  sample({});
+  ioc_.restart();
+  ioc_.run();
+  EXPECT_EQ(ok, kRequests);
+  EXPECT_EQ(failed, 0);
+  EXPECT_GE(peak, 1);
+  EXPECT_LE(peak, 3) << "more connections than max_connections were open at once";
 }
 
 TEST_F(KubeClientIT, WrongCaIsRefused) {
