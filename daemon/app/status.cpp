@@ -3,13 +3,13 @@
 #include "probes/metric_analysis.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "daemon/guard/decide.hpp"
 #include "daemon/guard/records.hpp"
+#include "daemon/guard/revision_of.hpp"
 #include "daemon/kube/projection.hpp"
 #include "daemon/kube/resources.hpp"
 #include "probes/rollout_status.hpp"
@@ -36,17 +36,6 @@ boost::asio::awaitable<Result<std::vector<View>>> list_views(kube::Client& c, st
       });
   if (!r) co_return unexpected(r.error());
   co_return out;
-}
-
-template <class View>
-guard::Revision to_revision(const View& v, const std::string& hash, std::int64_t number) {
-  guard::Revision r;
-  r.name = v.meta.name;
-  r.hash = hash;
-  r.number = number;
-  if (auto* t = probes::find_value(v.meta.annotations, guard::kVerdictAnnotation)) r.verdict = guard::parse_verdict(*t, hash);
-  if (auto* t = probes::find_value(v.meta.annotations, guard::kRollbackAnnotation)) r.rollback = guard::parse_rollback(*t, hash);
-  return r;
 }
 
 void fill_guard_columns(StatusRow& row, const std::vector<guard::Revision>& revs) {
@@ -101,16 +90,13 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
     row.kind = "Deployment";
     row.ns = d.meta.ns;
     row.name = d.meta.name;
-    std::int64_t rev = 0;
-    if (auto* v = probes::find_value(d.meta.annotations, "deployment.kubernetes.io/revision")) {
-      std::from_chars(v->data(), v->data() + v->size(), rev);
-    }
+    const std::int64_t rev = guard::deployment_revision(d.meta.annotations).value_or(0);
     row.revision = rev;
     std::vector<guard::Revision> revs;
     auto [b, e] = rs_by_owner.equal_range(d.meta.uid);
     for (auto it = b; it != e; ++it) {
       const auto* rs = it->second;
-      revs.push_back(to_revision(*rs, rs->pod_template_hash, rs->revision));
+      revs.push_back(guard::revision_of(*rs, rs->pod_template_hash, rs->revision));
       if (rs->revision == rev) {
         row.revision_object = rs->meta.name;
         row.hash = rs->pod_template_hash;
@@ -141,7 +127,7 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
     const probes::ControllerRevisionView* cur = nullptr;
     auto [b, e] = cr_by_owner.equal_range(ds.meta.uid);
     for (auto it = b; it != e; ++it) {
-      revs.push_back(to_revision(*it->second, it->second->hash, it->second->revision));
+      revs.push_back(guard::revision_of(*it->second, it->second->hash, it->second->revision));
       // The current revision is the one with the DaemonSet's template (as the guard judges it, observe.hpp).
       if (it->second->template_hash == ds.template_hash && (!cur || it->second->revision > cur->revision))
         cur = it->second;

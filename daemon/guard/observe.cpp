@@ -1,9 +1,9 @@
 #include "daemon/guard/observe.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 
+#include "daemon/guard/revision_of.hpp"
 #include "probes/rollout_probe.hpp"
 #include "probes/rollout_status.hpp"
 
@@ -12,29 +12,6 @@ namespace {
 
 constexpr std::chrono::seconds kDefaultDeadline{600};  // the Deployment default (kubernetes-rollouts.md §1)
 constexpr std::chrono::seconds kLagRecheck{1};          // a lagging status is looked at again this soon
-
-std::optional<std::int64_t> parse_revision(const probes::KeyValues& annotations) {
-  const std::string* v = probes::find_value(annotations, "deployment.kubernetes.io/revision");
-  if (!v) return 0;
-  std::int64_t n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size()) return std::nullopt;
-  return n;
-}
-
-template <class View>
-Revision make_revision(const View& v, std::string hash, std::int64_t number) {
-  Revision r;
-  r.name = v.meta.name;
-  r.hash = std::move(hash);
-  r.number = number;
-  r.template_fingerprint = v.template_hash;
-  if (const std::string* t = probes::find_value(v.meta.annotations, kVerdictAnnotation))
-    r.verdict = parse_verdict(*t, r.hash);
-  if (const std::string* t = probes::find_value(v.meta.annotations, kRollbackAnnotation))
-    r.rollback = parse_rollback(*t, r.hash);
-  return r;
-}
 
 // Replaces a cached record with the one we wrote when the cache has not caught up yet; forgets ours once it has.
 void overlay_records(Revision& r, const probes::KeyValues& cached, std::map<std::string, WorkloadState::Written>& written) {
@@ -136,10 +113,10 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
                             probes::find_value(dv->meta.annotations, probes::kAnalysisAnnotation);
     std::int64_t max_rev = 0;
     const probes::ReplicaSetView* cur = nullptr;
-    const auto d_rev = parse_revision(dv->meta.annotations);
+    const auto d_rev = deployment_revision(dv->meta.annotations);
     for (const auto* rs : view.replicasets_of(dv->meta.uid)) {
       if (!rs || rs->meta.deleted || rs->revision < 0 || rs->pod_template_hash.empty()) continue;
-      s.revisions.push_back(make_revision(*rs, rs->pod_template_hash, rs->revision));
+      s.revisions.push_back(revision_of(*rs, rs->pod_template_hash, rs->revision));
       overlay_records(s.revisions.back(), rs->meta.annotations, st.written);
       max_rev = std::max(max_rev, rs->revision);
       if (d_rev && rs->revision == *d_rev) cur = rs;
@@ -173,7 +150,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
     const probes::ControllerRevisionView* cur = nullptr;
     for (const auto* cr : view.revisions_of(dsv->meta.uid)) {
       if (!cr || cr->meta.deleted) continue;
-      s.revisions.push_back(make_revision(*cr, cr->hash, cr->revision));
+      s.revisions.push_back(revision_of(*cr, cr->hash, cr->revision));
       overlay_records(s.revisions.back(), cr->meta.annotations, st.written);
       // The current revision is the one whose template is the DaemonSet's (kubernetes-rollouts.md §5.2), not the
       // highest number: the status can arrive before the controller bumps a re-used revision's number.
