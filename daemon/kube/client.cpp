@@ -3,7 +3,6 @@
 #include <utility>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
@@ -12,11 +11,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 
 #include "daemon/kube/line_framer.hpp"
+#include "daemon/net/tls_peer.hpp"
 
 namespace canary_guard::kube {
 
@@ -46,11 +44,6 @@ Error transport_error(const beast::error_code& ec, std::string_view during) {
   if (ec == beast::error::timeout || ec == asio::error::timed_out)
     return make_error(ErrorKind::timeout, std::string(during) + ": deadline exceeded");
   return make_error(ErrorKind::transport, std::string(during) + ": " + ec.message());
-}
-
-bool is_stale_connection_error(const beast::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated;
 }
 
 Result<json> parse_json(const std::string& body) {
@@ -205,18 +198,8 @@ Task<Result<std::unique_ptr<Client::Connection>>> Client::connect(SteadyTime dea
   if (ec) co_return unexpected(transport_error(ec, "connect " + creds_.host + ":" + creds_.port));
 
   const std::string& name = creds_.tls_server_name.empty() ? creds_.host : creds_.tls_server_name;
-  SSL* ssl_handle = conn->stream.native_handle();
-  boost::system::error_code addr_ec;
-  asio::ip::make_address(name, addr_ec);
-  const bool is_ip = !addr_ec;
-  if (!is_ip) SSL_set_tlsext_host_name(ssl_handle, name.c_str());  // SNI is for DNS names only
-  if (!creds_.insecure_skip_tls_verify) {
-    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
-    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
-                   : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
-    if (ok != 1) co_return unexpected(make_error(ErrorKind::transport, "cannot verify against name " + name));
-  }
+  if (!net::set_tls_peer_name(conn->stream.native_handle(), name, !creds_.insecure_skip_tls_verify))
+    co_return unexpected(make_error(ErrorKind::transport, "cannot verify against name " + name));
   co_await conn->stream.async_handshake(ssl::stream_base::client, redirect_error(use_awaitable, ec));
   if (ec) co_return unexpected(transport_error(ec, "TLS handshake with " + creds_.host));
   co_return conn;
@@ -274,7 +257,7 @@ Task<Result<RawResponse>> Client::attempt(std::string_view method, const std::st
                                                                " bytes"));
     if (ec == http::error::partial_message)
       co_return unexpected(make_error(ErrorKind::bad_data, "truncated response"));
-    retry_fresh = reused && !parser.got_some() && is_stale_connection_error(ec);
+    retry_fresh = reused && !parser.got_some() && net::is_stale_connection_error(ec);
     co_return unexpected(transport_error(ec, "receive"));
   }
   auto& res = parser.get();

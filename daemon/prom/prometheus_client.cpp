@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
@@ -13,7 +12,6 @@
 #include <boost/beast/ssl.hpp>
 
 #include <openssl/evp.h>
-#include <openssl/x509v3.h>
 
 #include <spdlog/spdlog.h>
 
@@ -31,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/kube/client.hpp"  // url_encode
+#include "daemon/net/tls_peer.hpp"
 
 namespace canary_guard::prom {
 
@@ -78,11 +77,6 @@ QueryError transport_error(const beast::error_code& ec, std::string_view during)
   if (ec.category() == asio::error::get_ssl_category() && ec != ssl::error::stream_truncated)
     return make_error(ErrorClass::config, "tls", std::string(during) + ": " + ec.message());
   return make_error(ErrorClass::transient, "connection", std::string(during) + ": " + ec.message());
-}
-
-bool is_stale_connection_error(const beast::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated;
 }
 
 std::string trim(std::string s) {
@@ -300,16 +294,8 @@ asio::awaitable<Expected<std::unique_ptr<PrometheusClient::Connection>, QueryErr
   if (ec) co_return unexpected(transport_error(ec, "connect " + host_header_));
   if (!conn->tls) co_return conn;
 
-  SSL* handle = conn->tls->native_handle();
-  boost::system::error_code addr_ec;
-  asio::ip::make_address(server_.host, addr_ec);
-  const bool is_ip = !addr_ec;
-  if (!is_ip) SSL_set_tlsext_host_name(handle, server_.host.c_str());  // SNI is for DNS names only
-  X509_VERIFY_PARAM* param = SSL_get0_param(handle);
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, server_.host.c_str())
-                       : X509_VERIFY_PARAM_set1_host(param, server_.host.c_str(), server_.host.size());
-  if (ok != 1) co_return unexpected(make_error(ErrorClass::config, "tls", "cannot verify against name " + server_.host));
+  if (!net::set_tls_peer_name(conn->tls->native_handle(), server_.host, /*verify=*/true))
+    co_return unexpected(make_error(ErrorClass::config, "tls", "cannot verify against name " + server_.host));
   stream.expires_at(deadline);
   co_await conn->tls->async_handshake(ssl::stream_base::client, redirect_error(use_awaitable, ec));
   if (ec) co_return unexpected(transport_error(ec, "TLS handshake with " + host_header_));
@@ -374,7 +360,7 @@ asio::awaitable<Expected<PrometheusClient::Response, QueryError>> PrometheusClie
     if (ec == http::error::header_limit)
       co_return unexpected(make_error(ErrorClass::parse, "too_large", "response header over 64 KiB"));
     // A server that closed an idle keep-alive connection: nothing was received, so nothing was processed twice.
-    retry_fresh = reused && !is_timeout(ec) && !parser.got_some() && (!wrote || is_stale_connection_error(ec));
+    retry_fresh = reused && !is_timeout(ec) && !parser.got_some() && (!wrote || net::is_stale_connection_error(ec));
     if (ec == http::error::partial_message)
       co_return unexpected(make_error(ErrorClass::transient, "connection", "response cut off mid-message"));
     co_return unexpected(transport_error(ec, wrote ? "receive" : "send"));
