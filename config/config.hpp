@@ -24,6 +24,7 @@ namespace canary_guard::config {
 struct KubernetesSection {
   std::string kubeconfig;  // empty: $KUBECONFIG, then ~/.kube/config, then in-cluster
   std::string context;     // empty: the kubeconfig's current-context
+  int max_requests_in_flight = 32;  // API requests (not watches) at once; more wait their turn
 };
 
 enum class SelectionMode { opt_out, opt_in };

@@ -33,7 +33,7 @@ struct SectionSchema {
 
 // Every key the file may contain. Used for unknown-key errors and their "did you mean" hints.
 const std::vector<SectionSchema> kSchema{
-    {"kubernetes", {"kubeconfig", "context"}},
+    {"kubernetes", {"kubeconfig", "context", "max_requests_in_flight"}},
     {"selection", {"namespaces", "exclude_namespaces", "label_selector", "mode", "kinds"}},
     {"guard",
      {"dry_run", "bake_time", "daemonset_progress_deadline", "max_concurrent_rollbacks", "on_known_bad",
@@ -411,6 +411,7 @@ class Loader {
   void kubernetes(const toml::table& t, KubernetesSection& k) {
     read_string(t, "kubeconfig", k.kubeconfig);
     read_string(t, "context", k.context);
+    read_int(t, "max_requests_in_flight", 1, k.max_requests_in_flight);
   }
 
   void selection(const toml::table& t, Selection& s) {

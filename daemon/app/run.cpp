@@ -54,7 +54,9 @@ int run_guard(const RunOptions& opts) {
   asio::io_context ioc(1);
   SystemClock clock;
   Metrics metrics(kVersion);
-  auto client = kube::Client::make(ioc, *creds);
+  kube::ClientOptions client_options;
+  client_options.max_connections = static_cast<std::size_t>(cfg.kubernetes.max_requests_in_flight);
+  auto client = kube::Client::make(ioc, *creds, client_options);
   if (!client) {
     std::cerr << "error: " << client.error() << '\n';
     return 2;

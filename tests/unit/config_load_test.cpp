@@ -48,6 +48,7 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(p.pods.unschedulable_is_failure, q.pods.unschedulable_is_failure);
   EXPECT_EQ(p.pods.ready_grace, q.pods.ready_grace);
   EXPECT_EQ(a.max_concurrent_rollbacks, b.max_concurrent_rollbacks);
+  EXPECT_EQ(a.kubernetes.max_requests_in_flight, b.kubernetes.max_requests_in_flight);
   EXPECT_EQ(a.event_component, b.event_component);
   EXPECT_EQ(a.server.listen, b.server.listen);
   EXPECT_EQ(a.server.host, b.server.host);
@@ -78,6 +79,7 @@ TEST(ConfigLoad, EmptyFileGivesDocumentedDefaults) {
   EXPECT_FALSE(c.defaults.pods.unschedulable_is_failure);
   EXPECT_EQ(c.defaults.pods.ready_grace, seconds{0});
   EXPECT_EQ(c.max_concurrent_rollbacks, 3);
+  EXPECT_EQ(c.kubernetes.max_requests_in_flight, 32);
   EXPECT_EQ(c.event_component, "canary-guard");
   EXPECT_EQ(c.server.host, "127.0.0.1");
   EXPECT_EQ(c.server.port, 9464);
@@ -101,6 +103,7 @@ TEST(ConfigLoad, EveryKeyIsRead) {
 [kubernetes]
 kubeconfig = "/etc/canary-guard/kubeconfig"
 context = "prod"
+max_requests_in_flight = 8
 [selection]
 namespaces = ["shop", "pay-1"]
 exclude_namespaces = []
@@ -131,6 +134,7 @@ format = "json"
 )toml");
   EXPECT_EQ(c.kubernetes.kubeconfig, "/etc/canary-guard/kubeconfig");
   EXPECT_EQ(c.kubernetes.context, "prod");
+  EXPECT_EQ(c.kubernetes.max_requests_in_flight, 8);
   EXPECT_EQ(c.selection.namespaces, (std::vector<std::string>{"shop", "pay-1"}));
   EXPECT_TRUE(c.selection.exclude_namespaces.empty());
   EXPECT_EQ(c.selection.label_selector.to_string(), "app.kubernetes.io/part-of=shop,tier notin (batch)");
@@ -251,6 +255,8 @@ TEST(ConfigLoad, EachProblemHasExactPositionAndMessage) {
       {"bool as string", "[guard]\ndry_run = \"yes\"\n", 2, 11, "guard.dry_run: expected true or false, found string \"yes\""},
       {"int as string", "[guard]\nmax_concurrent_rollbacks = \"3\"\n", 2, 28, "expected an integer, found string \"3\""},
       {"int as float", "[pods]\noom_kills = 2.0\n", 2, 13, "pods.oom_kills: expected an integer, found float"},
+      {"no request in flight", "[kubernetes]\nmax_requests_in_flight = 0\n", 2, 26,
+       "kubernetes.max_requests_in_flight: must be at least 1, found 0"},
       {"string as int", "[kubernetes]\ncontext = 1\n", 2, 11, "kubernetes.context: expected a string, found integer 1"},
       {"array as string", "[selection]\nkinds = \"Deployment\"\n", 2, 9, "expected an array of strings"},
       {"array element type", "[selection]\nnamespaces = [\"a\", 2]\n", 2, 20, "selection.namespaces: expected a string, found integer 2"},
