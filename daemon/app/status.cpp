@@ -204,7 +204,7 @@ void print_json(const std::vector<StatusRow>& rows, std::ostream& out) {
     }
     arr[i]["checks_live"] = std::move(live);
   }
-  out << nlohmann::json{{"items", arr}}.dump(2) << '\n';
+  out << nlohmann::json{{"items", arr}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
 }  // namespace canary_guard::app

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -225,4 +226,18 @@ TEST(StatusLive, ColumnKeepsControlCharactersOffTheTerminal) {
   c.value = 1;
   EXPECT_EQ(live_checks_column({c}), "evil?[2J=- last=1 pass?");
   EXPECT_EQ(live_checks_column({}), "-");
+}
+
+TEST(StatusJson, BytesThatAreNotUtf8InApiDataDoNotThrow) {
+  // An annotation or message from the API server is not guaranteed UTF-8; `status -o json` must still print.
+  std::vector<canary_guard::app::StatusRow> rows(1);
+  rows[0].kind = "Deployment";
+  rows[0].ns = "shop";
+  rows[0].name = "web";
+  rows[0].message = "bad byte \xff here";
+  std::ostringstream out;
+  EXPECT_NO_THROW(canary_guard::app::print_json(rows, out));
+  auto j = nlohmann::json::parse(out.str(), nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_NE(out.str().find("bad byte"), std::string::npos);
 }
