@@ -110,14 +110,4 @@ figure "  CPU idle: $((ticks1 - ticks0)) ticks (1/$hz s) in $(echo "scale=1; ($t
 figure "  daemon log lines while idle: $((lines1 - lines0))"
 figure "  (setup: create to all rolled out $(secs "$t_rolled - $t_create") s; daemon started at +$(secs "$t_start - $t_create") s, synced at +$(secs "$t_synced - $t_create") s by the script's clock)"
 
-say "deleting namespace $NS and waiting until it is gone (at most 600 s)"
-t_del=$(date +%s.%N)
-kubectl delete namespace "$NS" --wait=false >/dev/null
-deadline=$((SECONDS + 600))
-while kubectl get namespace "$NS" >/dev/null 2>&1; do
-  ((SECONDS < deadline)) || { say "namespace $NS still terminating after 600 s; left to the namespace controller"; break; }
-  sleep 5
-done
-# shellcheck disable=SC2034  # read by bench_cleanup in guard_lib.sh: nothing left to delete
-BENCH_NS=()
-say "namespace $NS deleted in $(echo "$(date +%s.%N) - $t_del" | bc) s"
+bench_delete_namespace "$NS"

@@ -242,6 +242,27 @@ EOF
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls every 0.5 s; dies on timeout or when the daemon died.
+# bench_delete_namespace NS: deletes NS and waits (at most 600 s) until it is gone, so the sandbox is left as it
+# was; NS is then no longer deleted at exit.
+bench_delete_namespace() {
+  local ns=$1 t_del deadline
+  say "deleting namespace $ns and waiting until it is gone (at most 600 s)"
+  t_del=$(date +%s.%N)
+  kubectl delete namespace "$ns" --wait=false >/dev/null
+  deadline=$((SECONDS + 600))
+  while kubectl get namespace "$ns" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { say "namespace $ns still terminating after 600 s; left to the namespace controller"; break; }
+    sleep 5
+  done
+  local kept=() p
+  for p in "${BENCH_NS[@]}"; do [ "$p" = "$ns" ] || kept+=("$p"); done
+  BENCH_NS=(${kept[@]+"${kept[@]}"})
+  say "namespace $ns deleted in $(echo "$(date +%s.%N) - $t_del" | bc) s"
+}
+
+# count_at_least FN N: FN prints a number that is at least N (for wait_until).
+count_at_least() { [ "$("$1")" -ge "$2" ]; }
+
 wait_until() {
   local timeout=$1 what=$2; shift 2
   local deadline=$((SECONDS + timeout))

@@ -50,7 +50,7 @@ complete_count() {  # IMAGE: Deployments complete on IMAGE
     and (.status.availableReplicas // 0) == .spec.replicas and (.status.replicas // 0) == .spec.replicas)] | length'
 }
 wait_complete() {  # IMAGE
-  local deadline=$((SECONDS + 900)) next=$((SECONDS + 15)) n
+  local deadline=$((SECONDS + 900)) next=$((SECONDS + 15))
   until [ "$(complete_count "$1")" -ge "$COUNT" ]; do
     ((SECONDS < deadline)) || die "not all $COUNT Deployments complete on $1 within 900 s"
     if ((SECONDS >= next)); then say "complete on $1: $(complete_count "$1") of $COUNT"; next=$((SECONDS + 15)); fi
@@ -108,12 +108,7 @@ level = "info"
 EOF
 cg_start "$BENCH_DIR/canary-guard.toml"
 baselined() { grep -c "workload=$NS/rss-[0-9]* kind=deployment revision=1 decision=mark_healthy reason=baseline" "$CG_LOG" || true; }
-deadline=$((SECONDS + 600))
-until [ "$(baselined)" -ge "$COUNT" ]; do
-  ((SECONDS < deadline)) || die "only $(baselined) of $COUNT baseline verdicts within 600 s"
-  kill -0 "$CG_PID" 2>/dev/null || die "canary-guard died"
-  sleep 1
-done
+wait_until 600 "baseline verdicts of all $COUNT" count_at_least baselined "$COUNT"
 rss_idle=$(rss_kb "$CG_PID")
 say "baseline of all $COUNT recorded (RSS $((rss_idle / 1024)) MB); releasing v2 everywhere"
 set_v2() { kubectl -n "$NS" set image "$@" app=bench:v2; }
@@ -124,12 +119,7 @@ analysed() {
   kubectl -n "$NS" get rs -o json | jq '[.items[] | select(((.metadata.annotations["canary-guard.io/verdict"] // "") == "")
     and ((.metadata.annotations["canary-guard.io/analysis"] // "") | test(" ")))] | length'
 }
-deadline=$((SECONDS + 300))
-until [ "$(analysed)" -ge "$COUNT" ]; do
-  ((SECONDS < deadline)) || die "only $(analysed) of $COUNT v2 ReplicaSets carry analysis state after 300 s"
-  kill -0 "$CG_PID" 2>/dev/null || die "canary-guard died"
-  sleep 2
-done
+wait_until 300 "analysis state on all $COUNT v2 ReplicaSets" count_at_least analysed "$COUNT"
 # The windows fill in `of` (5) evaluations; after that the persisted state stops changing (no more PATCHes).
 say "all $COUNT under analysis; settling $((INTERVAL * 6)) s until the windows are full, then sampling for $SAMPLE s"
 sleep $((INTERVAL * 6))
@@ -170,12 +160,4 @@ figure "  RSS under analysis: min $(mb "$rss_min") MB, max $(mb "$rss_max") MB, 
 figure "  Prometheus queries: $((req1 - req0)) in $(secs "$ts1 - $ts0") s = $(secs "($req1 - $req0) / $intervals") per ${INTERVAL}s interval for $checks checks x $COUNT workloads (batched: target $checks)"
 figure "  CPU: $((ticks1 - ticks0)) ticks (1/$hz s) = $(secs "($ticks1 - $ticks0) * 100 / $hz / ($ts1 - $ts0)") % of one core; per interval (all $checks checks for $COUNT workloads): $(secs "($ticks1 - $ticks0) * 1000 / $hz / $intervals") ms"
 
-say "deleting namespace $NS and waiting until it is gone (at most 600 s)"
-kubectl delete namespace "$NS" --wait=false >/dev/null
-deadline=$((SECONDS + 600))
-while kubectl get namespace "$NS" >/dev/null 2>&1; do
-  ((SECONDS < deadline)) || { say "namespace $NS still terminating after 600 s; left to the namespace controller"; break; }
-  sleep 5
-done
-# shellcheck disable=SC2034  # read by bench_cleanup in guard_lib.sh: nothing left to delete
-BENCH_NS=()
+bench_delete_namespace "$NS"
