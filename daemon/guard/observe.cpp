@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <limits>
 
-#include "daemon/guard/revision_of.hpp"
-#include "probes/rollout_probe.hpp"
-#include "probes/rollout_status.hpp"
+#include "daemon/guard/kind_rules.hpp"
+#include "daemon/guard/records.hpp"
+#include "probes/metric_analysis.hpp"
 
 namespace canary_guard::guard {
 namespace {
 
-constexpr std::chrono::seconds kDefaultDeadline{600};  // the Deployment default (kubernetes-rollouts.md §1)
 constexpr std::chrono::seconds kLagRecheck{1};          // a lagging status is looked at again this soon
 
 // Replaces a cached record with the one we wrote when the cache has not caught up yet; forgets ours once it has.
@@ -79,16 +78,8 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   s.pause_when_blind = ctx.config.analysis.pause_when_blind;
   s.rollbacks_in_flight = ctx.rollbacks_in_flight;
 
-  const probes::ObjectMeta* meta = nullptr;
-  const probes::DeploymentView* dv = nullptr;
-  const probes::DaemonSetView* dsv = nullptr;
-  if (key.kind == Kind::deployment) {
-    dv = view.deployment(key.ns, key.name);
-    if (dv) meta = &dv->meta;
-  } else {
-    dsv = view.daemonset(key.ns, key.name);
-    if (dsv) meta = &dsv->meta;
-  }
+  const auto rules = rules_for(key, view);
+  const probes::ObjectMeta* meta = rules->meta();
   if (!meta || meta->deleted) return std::nullopt;
   const std::string_view kind = to_string(key.kind);
   if (!config::is_guarded(ctx.config, key.ns, meta->labels, meta->annotations, kind)) return std::nullopt;
@@ -100,75 +91,20 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   obs.generation = meta->generation;
   const bool cache_has_our_patch = meta->generation >= st.min_generation;
 
-  // Revisions and the current one.
-  TimePoint current_created{};
-  std::string current_uid;
-  const probes::KeyValues* current_annotations = nullptr;
-  std::string stable_hash;  // the revision being replaced, while it still runs
-  std::int32_t status_ready = 0;
-  std::int32_t history_limit = 10;
-  if (dv) {
-    s.records_on_workload = probes::find_value(dv->meta.annotations, kVerdictAnnotation) ||
-                            probes::find_value(dv->meta.annotations, kRollbackAnnotation) ||
-                            probes::find_value(dv->meta.annotations, probes::kAnalysisAnnotation);
-    std::int64_t max_rev = 0;
-    const probes::ReplicaSetView* cur = nullptr;
-    const auto d_rev = deployment_revision(dv->meta.annotations);
-    for (const auto* rs : view.replicasets_of(dv->meta.uid)) {
-      if (!rs || rs->meta.deleted || rs->revision < 0 || rs->pod_template_hash.empty()) continue;
-      s.revisions.push_back(revision_of(*rs, rs->pod_template_hash, rs->revision));
-      overlay_records(s.revisions.back(), rs->meta.annotations, st.written);
-      max_rev = std::max(max_rev, rs->revision);
-      if (d_rev && rs->revision == *d_rev) cur = rs;
-    }
-    // canary-guard.io/hold: paused-blind ... is the guard's own note that it paused the Deployment while blind;
-    // such a pause is the guard's, not a person's, and does not stop a rollback (which lifts it).
-    const std::string* note = probes::find_value(dv->meta.annotations, kHoldAnnotation);
-    s.guard_pause_note = note && note->rfind("paused-blind", 0) == 0;
-    s.paused = dv->paused && !s.guard_pause_note;
-    // Spec §8: act only when the status describes the latest spec and the revision annotation has caught up.
-    s.status_current =
-        cache_has_our_patch && dv->observed_generation >= dv->meta.generation && d_rev && cur && *d_rev == max_rev;
-    s.pods_expected = dv->spec_replicas;
-    history_limit = dv->revision_history_limit;
-    if (auto dl = probes::deployment_progress_deadline(*dv)) s.rollback_wait_limit = *dl;
-    else s.rollback_wait_limit = kDefaultDeadline;
-    if (cur) {
-      s.current_hash = cur->pod_template_hash;
-      current_created = cur->meta.created;
-      current_uid = cur->meta.uid;
-      status_ready = cur->ready_replicas;
-      current_annotations = &cur->meta.annotations;
-      std::int64_t best = -1;
-      for (const auto* rs : view.replicasets_of(dv->meta.uid))
-        if (rs && rs != cur && !rs->meta.deleted && rs->replicas > 0 && rs->revision > best) {
-          best = rs->revision;
-          stable_hash = rs->pod_template_hash;
-        }
-    }
-  } else {
-    const probes::ControllerRevisionView* cur = nullptr;
-    for (const auto* cr : view.revisions_of(dsv->meta.uid)) {
-      if (!cr || cr->meta.deleted) continue;
-      s.revisions.push_back(revision_of(*cr, cr->hash, cr->revision));
-      overlay_records(s.revisions.back(), cr->meta.annotations, st.written);
-      // The current revision is the one whose template is the DaemonSet's (kubernetes-rollouts.md §5.2), not the
-      // highest number: the status can arrive before the controller bumps a re-used revision's number.
-      if (cr->template_hash == dsv->template_hash && (!cur || cr->revision > cur->revision)) cur = cr;
-    }
-    s.status_current = cache_has_our_patch && dsv->observed_generation >= dsv->meta.generation && cur;
-    s.pods_expected = dsv->desired_number_scheduled;
-    s.on_delete = dsv->update_strategy != "RollingUpdate";
-    history_limit = dsv->revision_history_limit;
-    s.rollback_wait_limit =
-        obs.policy.daemonset_progress_deadline.count() > 0 ? obs.policy.daemonset_progress_deadline : kDefaultDeadline;
-    status_ready = dsv->number_ready;
-    if (cur) {
-      s.current_hash = cur->hash;
-      current_created = cur->meta.created;
-      current_annotations = &cur->meta.annotations;
-    }
+  // Revisions and the current one, by the kind's rules.
+  KindReading reading = rules->read(obs.policy);
+  for (auto& ro : reading.revisions) {
+    s.revisions.push_back(std::move(ro.revision));
+    overlay_records(s.revisions.back(), *ro.annotations, st.written);
   }
+  s.records_on_workload = reading.records_on_workload;
+  s.guard_pause_note = reading.guard_pause_note;
+  s.paused = reading.paused;
+  s.status_current = cache_has_our_patch && reading.spec_observed;
+  s.pods_expected = reading.pods_expected;
+  s.on_delete = reading.on_delete;
+  s.rollback_wait_limit = reading.rollback_wait_limit;
+  s.current_hash = reading.current_hash;
   if (std::any_of(s.revisions.begin(), s.revisions.end(), [](const Revision& r) { return r.verdict.has_value(); }))
     st.seen_verdict = true;
   if (!s.status_current || s.current_hash.empty()) {
@@ -178,6 +114,12 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   const Revision* current = nullptr;
   for (const auto& r : s.revisions)
     if (r.hash == s.current_hash) current = &r;
+  if (!current) {  // the rules name a current revision they did not list: doubt
+    st.last_observed = now;
+    s.status_current = false;
+    return obs;
+  }
+  const TimePoint current_created = reading.current_created;
 
   const bool first_look = !st.first_hash.has_value();
   if (first_look) st.first_hash = s.current_hash;
@@ -207,49 +149,20 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   // Baseline: see the header. The history-limit rule keeps a restart in the middle of a bake from turning the
   // only revision left into a baseline.
   s.baseline_eligible = st.first_hash == s.current_hash && !st.seen_verdict &&
-                        !(history_limit == 0 && current->number > 1);
+                        !(reading.history_limit == 0 && current->number > 1);
 
-  // Pods of the current revision (all pods of the DaemonSet for its status comparison).
-  std::vector<const probes::PodView*> pods;
-  std::vector<const probes::PodView*> all_ds_pods;
-  if (dv) {
-    for (const auto* p : view.pods_of(current_uid))
-      if (p) pods.push_back(p);
-  } else {
-    for (const auto* p : view.pods_of(dsv->meta.uid)) {
-      if (!p) continue;
-      all_ds_pods.push_back(p);
-      if (p->controller_revision_hash == s.current_hash) pods.push_back(p);
-    }
-  }
-  const bool lags = status_lags_pods(dv ? pods : all_ds_pods, status_ready);
+  const PodSets pod_sets = rules->pods(reading);
+  const auto& pods = pod_sets.current;
+  const bool lags = status_lags_pods(pod_sets.counted, reading.status_ready);
   const bool unschedulable = std::any_of(pods.begin(), pods.end(), [](const probes::PodView* p) {
     return !p->meta.deleted && pod_unschedulable(*p);
   });
 
-  probes::ProbeResult progress;
-  std::chrono::seconds deadline{kDefaultDeadline};
-  std::optional<TimePoint> next;
-  if (dv) {
-    if (auto dl = probes::deployment_progress_deadline(*dv)) deadline = *dl;
-    // After our PATCH the target's progress clock starts at the PATCH: a ProgressDeadlineExceeded dated before
-    // PATCH + deadline was computed by the controller from the failed revision's last progress (or survived the
-    // undo, spec §7.4a) and says nothing about the target. A genuine one cannot appear earlier.
-    std::optional<TimePoint> stale_before;
-    if (anchor_record) stale_before = *anchor_record + deadline;
-    progress = probes::evaluate_deployment_progress(*dv, anchor, now, stale_before, st.completed_once, lags);
-    s.rollout_complete =
-        probes::deployment_rollout_status(*dv, 0, stale_before).state == probes::RolloutStatus::State::success;
-    next = probes::next_deadline(*dv, anchor, st.completed_once);
-  } else {
-    deadline = obs.policy.daemonset_progress_deadline;
-    if (st.ds_last && probes::daemonset_progressed(*st.ds_last, *dsv)) st.ds_last_progress = now;
-    st.ds_last = *dsv;
-    progress = probes::evaluate_daemonset_progress(*dsv, obs.policy, anchor, now, st.ds_last_progress,
-                                                   st.completed_once, lags);
-    s.rollout_complete = probes::daemonset_rollout_status(*dsv).state == probes::RolloutStatus::State::success;
-    next = probes::next_deadline(*dsv, obs.policy, anchor, st.ds_last_progress, st.completed_once);
-  }
+  const ProgressReading pr = rules->progress(obs.policy, ProgressInput{anchor, anchor_record, now, st.completed_once, lags}, st);
+  const probes::ProbeResult& progress = pr.progress;
+  const std::chrono::seconds deadline = pr.deadline;
+  s.rollout_complete = pr.rollout_complete;
+  std::optional<TimePoint> next = pr.next;
   if (lags) next = earliest(next, now + kLagRecheck);
   st.tracker->observe(pods, now);
   const probes::ProbeResult pod_result = st.tracker->evaluate(obs.policy.pods, deadline, now);
@@ -257,13 +170,11 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
 
   if (progress.outcome == probes::Outcome::fail) {
     s.deadline_passed = true;
-    const probes::Condition* rf = dv ? dv->condition("ReplicaFailure") : nullptr;
     if (unschedulable) {
       s.hold = Finding{"unschedulable", "Pods of the new revision are Unschedulable (" + progress.detail +
                                             "); the cause is capacity or placement, not the release"};
-    } else if (rf && rf->status == "True") {
-      s.hold = Finding{"replica_failure", "ReplicaFailure=True reason " + rf->reason + " (" + progress.detail +
-                                              "); pods cannot be created (quota?), not a fault of the release"};
+    } else if (pr.outside_cause) {
+      s.hold = pr.outside_cause;
     } else {
       s.failure = Finding{"progress_deadline", progress.detail};
     }
@@ -285,17 +196,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   if (ctx.analysis && !judged) {
     auto checks = applicable_checks(ctx.config, key.ns, kind, meta->labels, meta->annotations);
     if (!checks.empty()) {
-      if (dsv) {
-        // The stable revision of a DaemonSet: the newest other revision that still has pods.
-        std::int64_t best = -1;
-        for (const auto* p : all_ds_pods)
-          if (p->controller_revision_hash != s.current_hash)
-            for (const auto& r : s.revisions)
-              if (r.hash == p->controller_revision_hash && r.number > best) {
-                best = r.number;
-                stable_hash = r.hash;
-              }
-      }
+      const std::string stable_hash = rules->stable_hash(reading, pod_sets);
       std::optional<TimePoint> first_ready;
       for (const auto* p : pods) {
         const probes::Condition* c = p->condition("Ready");
@@ -308,8 +209,8 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
       t.revision_object = current->name;
       t.started = st.revision_started;
       t.first_ready = first_ready;
-      if (current_annotations)
-        if (const std::string* a = probes::find_value(*current_annotations, probes::kAnalysisAnnotation)) t.seed = *a;
+      if (reading.current_annotations)
+        if (const std::string* a = probes::find_value(*reading.current_annotations, probes::kAnalysisAnnotation)) t.seed = *a;
       t.checks = checks;
       probes::RevisionAnalysis fresh;
       const probes::RevisionAnalysis* a = ctx.analysis->state(key, s.current_hash);

@@ -4,7 +4,11 @@
 // (progress deadline, pod signals) on the way. No Asio, no JSON, no logging, no clock reads: table-tested with
 // in-memory views and a manual clock (tests/unit/guard_observe_test.cpp).
 //
-// Rules that live here (each with its reason):
+// What differs between workload kinds (where the revisions are, which is current and which stable, the progress
+// rules) lives in one KindRules implementation per kind (kind_rules.hpp, deployment_rules.cpp,
+// daemonset_rules.cpp); observe() itself is kind-neutral.
+//
+// Rules that live here or in the kind rules (each with its reason):
 //  - Trust nothing stale: the status must describe the latest spec (observedGeneration, the revision annotation
 //    equal to the highest ReplicaSet revision, spec §8) and the cache must already show our own last PATCH.
 //  - The DaemonSet's current revision is the ControllerRevision whose template equals the DaemonSet's (highest
