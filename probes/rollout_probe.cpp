@@ -19,12 +19,16 @@ bool daemonset_complete(const DaemonSetView& ds) {
 }
 
 TimePoint deployment_anchor(const DeploymentView& d, TimePoint revision_started) {
-  // Kubernetes writes whole seconds: a Progressing=True update less than 1 s before our first sight of the revision
-  // is the same moment, truncated. Using it (as the controller does) lets our timer fire with the controller's, not
-  // up to a second after it; an older update belongs to an earlier revision and is ignored.
+  // The controller measures the deadline from the Progressing condition's lastUpdateTime whatever its status
+  // (deploymentutil.DeploymentTimedOut, requeueStuckDeployment): progress (True, ReplicaSetUpdated) moves it, and so
+  // does a resume (Unknown, DeploymentResumed, written by checkPausedConditions), so a rollout paused for longer
+  // than its deadline gets a whole deadline again after `rollout resume`. The guard's own pause_when_blind pause and
+  // resume go through the same conditions.
+  // Kubernetes writes whole seconds: an update less than 1 s before our first sight of the revision is the same
+  // moment, truncated. Using it (as the controller does) lets our timer fire with the controller's, not up to a
+  // second after it; an older update belongs to an earlier revision and is ignored.
   TimePoint anchor = revision_started;
-  if (const Condition* c = d.condition("Progressing");
-      c && c->status == "True" && c->last_update + std::chrono::seconds{1} > revision_started)
+  if (const Condition* c = d.condition("Progressing"); c && c->last_update + std::chrono::seconds{1} > revision_started)
     anchor = c->last_update;
   return anchor;
 }
@@ -57,6 +61,8 @@ bool deployment_completed_before(const DeploymentView& d) {
 
 std::optional<TimePoint> next_deadline(const DeploymentView& d, TimePoint revision_started, bool completed_before) {
   if (d.observed_generation < d.meta.generation) return std::nullopt;
+  // No timeout while paused: the controller does not run syncRolloutStatus for a paused Deployment.
+  if (d.paused) return std::nullopt;
   if (completed_before || deployment_completed_before(d)) return std::nullopt;
   const auto deadline = deployment_progress_deadline(d);
   if (!deadline) return std::nullopt;

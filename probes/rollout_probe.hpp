@@ -33,15 +33,17 @@ std::optional<std::chrono::seconds> deployment_progress_deadline(const Deploymen
 //     controller-manager is down or slow, so the status's lack of progress is no evidence) -> FAIL progress_deadline
 //  7. ReplicaFailure=True                    -> INCONCLUSIVE replica_failure, hold
 //  8. otherwise                              -> INCONCLUSIVE progressing
-// The own timer's anchor is max(revision_started, lastUpdateTime of a Progressing=True condition): the controller
-// measures the deadline from the last progress (§3.2), so a slow but progressing rollout is not failed early.
+// The own timer's anchor is max(revision_started, lastUpdateTime of the Progressing condition, whatever its status):
+// the controller measures the deadline from the last progress (§3.2) or the last resume (Progressing=Unknown
+// DeploymentResumed), so neither a slow but progressing rollout nor one paused for longer than its deadline and then
+// resumed is failed early. Paused: no own timer at all (the controller does not time out a paused Deployment).
 // A complete Deployment passes even if a (stale) ProgressDeadlineExceeded is still shown: doubt means no action.
 ProbeResult evaluate_deployment_progress(const DeploymentView& d, TimePoint revision_started, TimePoint now,
                                          std::optional<TimePoint> ignore_deadline_before = {},
                                          bool completed_before = false, bool status_lags = false);
 
-// When the own timer of evaluate_deployment_progress() fires; nullopt when there is no deadline, the status
-// cannot be trusted yet (the guard is re-enqueued by the next status change anyway) or the revision completed
+// When the own timer of evaluate_deployment_progress() fires; nullopt when there is no deadline, it is paused, the
+// status cannot be trusted yet (the guard is re-enqueued by the next status change anyway) or the revision completed
 // before (rule 4).
 std::optional<TimePoint> next_deadline(const DeploymentView& d, TimePoint revision_started,
                                        bool completed_before = false);

@@ -168,8 +168,22 @@ awaitable<Result<ActOutcome>> Acting::rollback() {
 }
 
 awaitable<Result<ActOutcome>> Acting::resume(bool patch_needed) {
-  ctx_.slots.adopt(key_);  // an open record holds its slot, limit or not: it is already running
   const Revision& owner = *d_.record_owner;
+  if (!patch_needed) {
+    ctx_.slots.adopt(key_);  // the PATCH went out: that rollback is running, limit or not
+  } else if (!ctx_.slots.try_reserve(key_)) {
+    // A `started` record whose PATCH is still to be sent (after a person's pause, a restart, a failed attempt) is a
+    // rollback about to start: it takes a slot like starting one, so the limit stays hard across pauses.
+    Decision h = d_;
+    h.action = Action::hold;
+    h.reason = "rollback_limit";
+    h.message = "The rollback of revision " + std::to_string(owner.number) + " (" + owner.hash + ") waits: " +
+                std::to_string(ctx_.slots.others(key_)) +
+                " rollbacks already running (max_concurrent_rollbacks); waiting for a slot.";
+    auto r = co_await hold(h);
+    if (!r) co_return r;
+    co_return ActOutcome{false, kSlotRecheck};
+  }
   log_decision(obs_, d_, d_.target ? " target=" + std::to_string(d_.target->number) : std::string());
   if (patch_needed) {
     auto fresh = co_await ctx_.writer.prepare_rollback(obs_, *d_.target);

@@ -219,18 +219,38 @@ void Controller::enqueue_pod_owner(const probes::PodView& pod) {
 }
 
 void Controller::adopt_open_rollbacks() {
+  // Rollbacks whose PATCH went out first (they run, whatever the limit), then those still to be sent, while slots
+  // are free: what is left waits for a slot in its reconcile (Acting::resume), so the limit holds across restarts.
+  std::vector<std::string> to_send;
+  auto consider = [&](const std::string& key, const std::optional<RollbackRecord>& rec, bool paused) {
+    if (!open_record(rec)) return;
+    if (rec->state != RollbackState::started) slots_.adopt(key);
+    else if (!paused) to_send.push_back(key);
+  };
   for (const auto& [k, d] : deployments_.cache())
     for (const auto* rs : view_->replicasets_of(d.meta.uid))
-      if (const std::string* t = probes::find_value(rs->meta.annotations, kRollbackAnnotation); t) {
-        const auto rec = parse_rollback(*t, rs->pod_template_hash);
-        if (open_record(rec) && !(d.paused && rec->state == RollbackState::started))
-          slots_.adopt(WorkloadKey{Kind::deployment, d.meta.ns, d.meta.name}.str());
-      }
+      if (const std::string* t = probes::find_value(rs->meta.annotations, kRollbackAnnotation))
+        consider(WorkloadKey{Kind::deployment, d.meta.ns, d.meta.name}.str(), parse_rollback(*t, rs->pod_template_hash),
+                 d.paused);
   for (const auto& [k, ds] : daemonsets_.cache())
     for (const auto* cr : view_->revisions_of(ds.meta.uid))
-      if (const std::string* t = probes::find_value(cr->meta.annotations, kRollbackAnnotation);
-          t && open_record(parse_rollback(*t, cr->hash)))
-        slots_.adopt(WorkloadKey{Kind::daemonset, ds.meta.ns, ds.meta.name}.str());
+      if (const std::string* t = probes::find_value(cr->meta.annotations, kRollbackAnnotation))
+        consider(WorkloadKey{Kind::daemonset, ds.meta.ns, ds.meta.name}.str(), parse_rollback(*t, cr->hash), false);
+  for (const auto& key : to_send) slots_.try_reserve(key);
+}
+
+void Controller::sync_slot(const std::string& k, const Snapshot& s) {
+  // The slot set follows the records: an open record anywhere (ours, or another replica's) holds one once its PATCH
+  // went out (`waiting`). A `started` record keeps a slot it holds, takes none by itself (Acting::resume reserves
+  // one, within the limit, before it sends the PATCH), and gives it back while a person's pause holds it.
+  bool running = false, to_send = false;
+  for (const auto& r : s.revisions) {
+    if (!open_record(r.rollback)) continue;
+    if (r.rollback->state == RollbackState::started) to_send = true;
+    else running = true;
+  }
+  if (running) slots_.adopt(k);
+  else if (!to_send || s.paused) slots_.release(k);
 }
 
 awaitable<void> Controller::run() {
@@ -335,15 +355,7 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
       writer_.event(obs->ref, "Normal", "MetricsRestored",
                     "Metric checks are decisive again for " + obs->snapshot.current_hash + "; analysis continues.");
   }
-  // The slot set follows the records: an open record anywhere (ours, or another replica's) holds one.
-  // A `started` record of a paused Deployment holds nothing: that rollback is on hold until it is resumed.
-  const bool paused = obs->snapshot.paused;
-  if (std::any_of(obs->snapshot.revisions.begin(), obs->snapshot.revisions.end(), [paused](const Revision& r) {
-        return open_record(r.rollback) && !(paused && r.rollback->state == RollbackState::started);
-      }))
-    slots_.adopt(k);
-  else
-    slots_.release(k);
+  sync_slot(k, obs->snapshot);
 
   const Decision d = decide(obs->snapshot, obs->policy, now);
   spdlog::debug("workload={} revision_hash={} decision={} reason={} complete={} failure={} hold={}", k,

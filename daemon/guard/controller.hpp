@@ -55,8 +55,11 @@ class Controller {
   void wire_handlers();
   void enqueue_owner_of(const probes::ObjectMeta& meta);
   void enqueue_pod_owner(const probes::PodView& pod);
-  // Before the first action after start: every open rollback record in the caches holds a slot.
+  // Before the first action after start: every open rollback record in the caches whose PATCH went out holds a
+  // slot; those still to be sent take free ones.
   void adopt_open_rollbacks();
+  // Keeps the rollback slot of workload `k` in step with its records (see the definition).
+  void sync_slot(const std::string& k, const Snapshot& s);
   // Writes the canary-guard.io/analysis annotation of a revision object (background, coalesced per object, a few
   // at a time: LatestWrites; logged on failure).
   void persist_analysis(const WorkloadKey& key, const std::string& object, const std::string& text);

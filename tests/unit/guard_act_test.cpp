@@ -169,6 +169,55 @@ TEST(Act, SlotLimitIsHardEvenForConcurrentRollbacks) {
   EXPECT_TRUE((*r2)->requeue_after || (*r1)->requeue_after);  // the held one looks again for a slot
 }
 
+// Issue #10 §4: a rollback whose fresh read found the Deployment paused gave its slot back and kept its `started`
+// record; resuming it later must take a slot like starting one, so two rollbacks never run with a limit of 1.
+TEST(Act, ResumingAStartedRollbackTakesASlotWithinTheLimit) {
+  Rig rig;
+  ASSERT_EQ(rig.slots.limit(), 1);
+  ASSERT_TRUE(rig.slots.try_reserve("Deployment/shop/other"));  // another workload's rollback is running
+  WorkloadState st;
+  Decision d;
+  d.action = Action::resume_rollback;
+  d.reason = "pod_signal:crash_loop";
+  d.current = rev("b", 2);
+  d.target = rev("a", 1);
+  d.record_owner = rev("b", 2);
+  d.record_owner->rollback = RollbackRecord{RollbackState::started, "b", "a", 1, T0 - 5s, "pod_signal:crash_loop"};
+  auto r = rig.run(obs(), d, st);
+  ASSERT_TRUE(r);
+  for (const auto& c : rig.writer.calls) EXPECT_NE(c, "send") << "a second rollback went out with a limit of 1";
+  EXPECT_FALSE(rig.slots.holds("Deployment/shop/web"));
+  EXPECT_EQ(rig.slots.size(), 1u);
+  EXPECT_TRUE((*r).requeue_after) << "the held resume looks again for a slot";
+  EXPECT_EQ(std::count(rig.writer.events.begin(), rig.writer.events.end(), "RollbackHeld"), 1);
+
+  // Once the other rollback ended, the same resume goes out and holds the slot.
+  rig.slots.release("Deployment/shop/other");
+  rig.writer.calls.clear();
+  auto again = rig.run(obs(), d, st);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(std::count(rig.writer.calls.begin(), rig.writer.calls.end(), "send"), 1);
+  EXPECT_TRUE(rig.slots.holds("Deployment/shop/web"));
+}
+
+// A rollback whose PATCH already went out (confirm) is running: it is counted, limit or not.
+TEST(Act, ConfirmingASentRollbackIsCountedEvenOverTheLimit) {
+  Rig rig;
+  ASSERT_TRUE(rig.slots.try_reserve("Deployment/shop/other"));
+  WorkloadState st;
+  Decision d;
+  d.action = Action::confirm_patched;
+  d.reason = "pod_signal:crash_loop";
+  d.current = rev("a", 1);
+  d.target = rev("a", 1);
+  d.record_owner = rev("b", 2);
+  d.record_owner->rollback = RollbackRecord{RollbackState::started, "b", "a", 1, T0 - 5s, "pod_signal:crash_loop"};
+  auto r = rig.run(obs(), d, st);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(rig.slots.holds("Deployment/shop/web"));
+  EXPECT_EQ(rig.slots.size(), 2u);
+}
+
 TEST(Act, FreshPausedWorkloadIsNotPatched) {
   Rig rig;
   rig.writer.fresh.paused = true;

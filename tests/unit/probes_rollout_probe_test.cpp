@@ -99,6 +99,51 @@ TEST(DeploymentProgress, OwnTimerCountsFromLastProgress) {
   EXPECT_EQ(next_deadline(d, kStart), kStart + 600s);
 }
 
+// A person pauses a rolling update (the manual canary) for longer than progressDeadlineSeconds and resumes it. The
+// controller times nothing out while paused and restarts the deadline at the resume (checkPausedConditions writes
+// Progressing=Unknown DeploymentResumed; DeploymentTimedOut and requeueStuckDeployment count from its
+// lastUpdateTime). The own timer follows exactly those rules. Deadline 10 s; v2 started at kStart, paused at +3 s,
+// resumed at +40 s. The same conditions appear around the guard's own pause_when_blind pause and resume.
+TEST(DeploymentProgress, PauseLongerThanTheDeadlineThenResumeRestartsTheDeadline) {
+  const TimePoint paused_at = kStart + 3s, resumed_at = kStart + 40s;
+  struct Row {
+    const char* what;
+    bool paused;
+    Condition progressing;
+    TimePoint now;
+    Outcome outcome;
+    const char* reason;
+    std::optional<TimePoint> next;
+  };
+  const std::vector<Row> rows = {
+      {"progressing before the pause", false, cond("Progressing", "True", "ReplicaSetUpdated", kStart + 2s),
+       kStart + 5s, Outcome::inconclusive, "progressing", kStart + 12s},
+      {"paused, well past the deadline", true, cond("Progressing", "Unknown", "DeploymentPaused", paused_at),
+       kStart + 39s, Outcome::inconclusive, "paused", std::nullopt},
+      {"just resumed", false, cond("Progressing", "Unknown", "DeploymentResumed", resumed_at), resumed_at,
+       Outcome::inconclusive, "progressing", resumed_at + 10s},
+      {"resumed, 1 ms before the new deadline", false, cond("Progressing", "Unknown", "DeploymentResumed", resumed_at),
+       resumed_at + 10s - 1ms, Outcome::inconclusive, "progressing", resumed_at + 10s},
+      {"resumed, no progress for a whole deadline", false,
+       cond("Progressing", "Unknown", "DeploymentResumed", resumed_at), resumed_at + 10s, Outcome::fail,
+       "progress_deadline", resumed_at + 10s},
+      {"progress after the resume moves it again", false,
+       cond("Progressing", "True", "ReplicaSetUpdated", resumed_at + 8s), resumed_at + 10s, Outcome::inconclusive,
+       "progressing", resumed_at + 18s},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.what);
+    auto d = rolling();
+    d.progress_deadline_seconds = 10;
+    d.paused = row.paused;
+    d.conditions = {row.progressing};
+    const auto r = evaluate_deployment_progress(d, kStart, row.now);
+    EXPECT_EQ(r.outcome, row.outcome);
+    EXPECT_EQ(r.reason, row.reason);
+    EXPECT_EQ(next_deadline(d, kStart), row.next);
+  }
+}
+
 TEST(DeploymentProgress, NoDeadlineNoTimer) {
   for (std::optional<std::int32_t> pds :
        {std::optional<std::int32_t>{}, std::optional<std::int32_t>{std::numeric_limits<std::int32_t>::max()},
