@@ -90,7 +90,7 @@ namespaces = ["shop"]
 kinds = ["DaemonSet"]
 selector = "app=web"
 [check.min_samples]
-query = 'sum by (namespace, {{revision_label}}) (increase(x[1m]))'
+query = 'sum by (namespace, {{revision_label}}) (increase(x{h="{{revision_hash}}"}[1m]))'
 min = 20
 [check.compare]
 max_ratio = 1.5
@@ -229,6 +229,10 @@ TEST(ConfigChecks, EveryValidationErrorWithItsPosition) {
        "8:13: error: check.c.compare.direction: invalid value \"up\" (one of \"increase\", \"decrease\")"},
       {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\n[check.compare]\nmax_ratio = 2\n",
        "7:1: error: check.c.compare: the query must select the revision with {{revision_hash}}"},
+      // Compare mode runs min_samples for both sides: a query that cannot tell them apart is refused.
+      {"[[check]]\nname = \"c\"\nquery = 'x{h=\"{{revision_hash}}\"}'\nmax = 1\n[check.min_samples]\n"
+       "query = 'sum(n)'\nmin = 20\n[check.compare]\nmax_ratio = 2\n",
+       "8:9: error: check.c.min_samples.query: with [check.compare] it must select the revision with {{revision_hash}}"},
       {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\n[check.vars]\nx = true\n", "8:5: error: check.c.vars.x: expected a string, found boolean true"},
   };
   for (const auto& c : cases) {
