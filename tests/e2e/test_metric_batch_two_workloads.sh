@@ -5,7 +5,9 @@
 # exactly its own pods: the old rendering, pod=~"web|api-.*", read by RE2 as "web" or "api-.*", selected no pod of
 # web at all (web stayed NO_DATA: neither rolled back nor verified). Both move to v2 at the same time: web to
 # web:v2-errors50 (5xx ratio ~0.5), api to web:v2 (no errors). web must be rolled back by the check, api verified
-# healthy by it, and the log must show rounds of one query for both workloads.
+# healthy by it, the log must show rounds of one query for both workloads, and no evaluation of either v2 may be
+# NO_DATA (the old rendering left the first workload of each batch without series; rounds where only one
+# workload was due hid it from the verdicts alone).
 . "$(dirname "$0")/lib.sh"
 e2e_init mbatch
 by_pod='sum by (namespace, {{revision_label}}) (rate(http_requests_total{namespace="{{namespace}}", pod=~"{{workload}}-.*", {{revision_label}}="{{revision_hash}}", code=~"5.."}[10s])) / sum by (namespace, {{revision_label}}) (rate(http_requests_total{namespace="{{namespace}}", pod=~"{{workload}}-.*", {{revision_label}}="{{revision_hash}}"}[10s]))'
@@ -23,6 +25,7 @@ set_image deployment web web:v2-errors50
 set_image deployment api web:v2
 wait_rollout deployment api
 h_web=$(rs_hash web 2)
+h_api=$(rs_hash api 2)
 # premise: web's own query sees its errors (the one-workload rendering, for this Prometheus)
 premise() {
   local t=${by_pod//'{{workload}}'/web} v
@@ -45,4 +48,11 @@ wait_until 30 "web v2 rollback record state=succeeded" rollback_state_is web web
 expect_eq "web rollback reason" metric:pod-error-ratio "$(field "$(rollback_of_image web web:v2-errors50)" reason)"
 wait_until 60 "api v2 verdict healthy (its check passed)" verdict_is api web:v2 healthy
 expect_eq "api was never rolled back" 0 "$(event_count api RollbackStarted)"
+# Both serve from their first Ready pod on, so every evaluation of either v2 (after the warm-up) has data: a
+# NO_DATA means a batch did not select that workload's pods (which one depends on the order in the batch).
+v2_outcomes=$(cg_logs | grep -cE "component=analysis check=pod-error-ratio workload=[^ ]+ revision_hash=($h_web|$h_api) outcome=" || true)
+say "v2 evaluations logged: $v2_outcomes"
+expect "v2 evaluations were logged" [ "$v2_outcomes" -gt 0 ]
+expect_eq "no NO_DATA outcome for either v2: each batch selected both workloads' pods" 0 \
+  "$(log_count "component=analysis check=pod-error-ratio workload=[^ ]+ revision_hash=($h_web|$h_api) outcome=no_data")"
 e2e_pass
