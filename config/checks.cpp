@@ -3,7 +3,9 @@
 #include "config/checks.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 
 #include "config/duration.hpp"
 
@@ -101,22 +103,156 @@ std::string_view target_value(const CheckTarget& t, std::string_view name) {
   return t.stable_hash;  // stable_hash; the other names are handled by the caller
 }
 
-// Shared by render_template and render_batch. `value` renders a per-target variable (already escaped).
-template <class Value>
-Expected<std::string, RenderError> render(std::string_view tmpl, const Check& check, std::string_view kind,
-                                          bool batch, Value value) {
+// The value of a PromQL string literal's inside (Go escapes for "..." and '...', none for `...`), as Prometheus
+// reads it; nullopt for an escape PromQL rejects.
+std::optional<std::string> decoded_literal(std::string_view s, char quote) {
+  if (quote == '`') return std::string(s);
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  auto utf8 = [](std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) out += static_cast<char>(cp);
+    else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\') {
+      out += s[i];
+      continue;
+    }
+    if (++i >= s.size()) return std::nullopt;
+    const char e = s[i];
+    switch (e) {
+      case 'a': out += '\a'; continue;
+      case 'b': out += '\b'; continue;
+      case 'f': out += '\f'; continue;
+      case 'n': out += '\n'; continue;
+      case 'r': out += '\r'; continue;
+      case 't': out += '\t'; continue;
+      case 'v': out += '\v'; continue;
+      case '\\': case '"': case '\'': out += e; continue;
+      default: break;
+    }
+    std::size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : (e >= '0' && e <= '7') ? 3 : 0;
+    if (digits == 0) return std::nullopt;
+    const bool octal = e >= '0' && e <= '7';
+    const std::size_t from = octal ? i : i + 1;
+    if (from + digits > s.size()) return std::nullopt;
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < digits; ++k) {
+      const int d = hex(s[from + k]);
+      if (d < 0 || (octal && d > 7)) return std::nullopt;
+      v = v * (octal ? 8 : 16) + static_cast<std::uint32_t>(d);
+    }
+    i = from + digits - 1;
+    if (e == 'x' || octal) {
+      if (v > 0xff) return std::nullopt;
+      out += static_cast<char>(v);
+    } else {
+      if (v > 0x10ffff || (v >= 0xd800 && v < 0xe000)) return std::nullopt;
+      utf8(out, v);
+    }
+  }
+  return out;
+}
+
+// A string literal of a template: the positions of its quotes. Comments are skipped; an unterminated literal
+// runs to the end (close == size()).
+struct Literal {
+  std::size_t open = 0, close = 0;
+  char quote = '"';
+};
+
+std::vector<Literal> string_literals(std::string_view t) {
+  std::vector<Literal> out;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '#') {
+      while (i < t.size() && t[i] != '\n') ++i;
+    } else if (c == '"' || c == '\'' || c == '`') {
+      Literal l{i, t.size(), c};
+      for (++i; i < t.size(); ++i) {
+        if (t[i] == '\\' && c != '`') ++i;
+        else if (t[i] == c) break;
+      }
+      l.close = std::min(i, t.size());
+      out.push_back(l);
+    }
+  }
+  return out;
+}
+
+// The label-matcher operator ("=", "!=", "=~", "!~") whose value is the literal `l`, or "" when the literal is not
+// a matcher value (a function argument, a comparison): back from the opening quote, the operator, the label name
+// (also written {{revision_label}}), then '{' or ','.
+std::string matcher_operator(std::string_view t, const Literal& l) {
+  std::size_t i = l.open;
+  auto back_space = [&] {
+    while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n' || t[i - 1] == '\r')) --i;
+  };
+  back_space();
+  std::string op;
+  const std::string_view two = i >= 2 ? t.substr(i - 2, 2) : std::string_view();
+  if (two == "=~" || two == "!~" || two == "!=") op = std::string(two);
+  else if (two == "==") return "";
+  else if (i >= 1 && t[i - 1] == '=') op = "=";
+  else return "";
+  i -= op.size();
+  back_space();
+  const std::size_t label_end = i;
+  if (i >= 2 && t.substr(i - 2, 2) == "}}") {
+    const std::size_t open = t.rfind("{{", i - 2);
+    if (open != std::string_view::npos) i = open;
+  } else {
+    while (i > 0 && is_name_char(t[i - 1])) --i;
+  }
+  if (i == label_end) return "";
+  back_space();
+  if (i == 0 || (t[i - 1] != '{' && t[i - 1] != ',')) return "";
+  return op;
+}
+
+// Where the operator of the matcher whose value is `l` begins (matcher_operator() must have found one).
+std::size_t operator_begin(std::string_view t, const Literal& l, std::size_t op_size) {
+  std::size_t i = l.open;
+  while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n' || t[i - 1] == '\r')) --i;
+  return i - op_size;
+}
+
+// Renders [from, to) of a template for one workload: every variable substituted, values escaped as string-literal
+// insides. A per-workload value (namespace, workload, revision_hash, stable_hash) in the value of a regex matcher
+// (=~, !~) is regex-quoted too: it is a name, never a pattern (workload "a.b" must not select "aXb").
+Expected<std::string, RenderError> render_range(std::string_view tmpl, std::size_t from, std::size_t to,
+                                                const Check& check, const CheckTarget& t) {
   auto segments = parse_template(tmpl);
   if (!segments) return unexpected(std::move(segments.error()));
+  const std::vector<Literal> literals = string_literals(tmpl);
   std::string out;
-  out.reserve(tmpl.size() + 64);
-  std::size_t literal_floor = 0;  // the template text before this may be a rendered value, not a literal
+  out.reserve(to - from + 64);
   for (const Segment& s : *segments) {
+    if (s.end <= from || s.begin >= to) continue;
     if (!s.is_var) {
-      out.append(tmpl.substr(s.begin, s.end - s.begin));
+      const std::size_t b = std::max(s.begin, from), e = std::min(s.end, to);
+      out.append(tmpl.substr(b, e - b));
       continue;
     }
     const std::string_view name = s.name;
-    if (name == "revision_label") out += revision_label_for(kind);
+    if (name == "revision_label") out += revision_label_for(t.kind);
     else if (name == "interval") out += format_duration(check.interval);
     else if (name.starts_with("vars.")) {
       const auto it = check.vars.find(name.substr(5));
@@ -124,24 +260,68 @@ Expected<std::string, RenderError> render(std::string_view tmpl, const Check& ch
         return unexpected(RenderError{s.begin, "unknown template variable " + quoted(name) + " (not in [vars] or " +
                                                    "[check.vars])"});
       out += string_escaped(it->second);
+    } else if (is_batch_variable(name)) {
+      const auto lit = std::find_if(literals.begin(), literals.end(),
+                                    [&](const Literal& l) { return l.open < s.begin && s.end <= l.close; });
+      const std::string op = lit == literals.end() ? std::string() : matcher_operator(tmpl, *lit);
+      const std::string_view v = target_value(t, name);
+      out += string_escaped(op == "=~" || op == "!~" ? regex_quoted(v) : std::string(v));
     } else {
-      if (batch && is_batch_variable(name) && s.begin > literal_floor && tmpl[s.begin - 1] == '"' &&
-          tmpl.substr(s.end, 1) == "\"") {
-        // label="{{var}}" -> label=~"a|b"; label!="{{var}}" -> label!~"a|b". The operator is literal text that
-        // was copied unchanged, so its offset from the end of `out` is its offset from the "{{" in the template.
-        std::size_t q = s.begin - 1;  // the opening quote
-        while (q > literal_floor && tmpl[q - 1] == ' ') --q;
-        if (q > literal_floor && tmpl[q - 1] == '=') {
-          const std::size_t eq_back = s.begin - (q - 1);  // characters from the '=' to the end of `out`
-          const std::size_t eq = out.size() - eq_back;
-          const char before = q - 1 > literal_floor ? tmpl[q - 2] : '\0';
-          if (before == '!') out[eq] = '~';
-          else if (before != '=' && before != '~') out.insert(eq + 1, 1, '~');
-        }
-      }
-      out += value(name);
+      out += string_escaped(target_value(t, name));  // kind
     }
-    literal_floor = s.end;
+  }
+  return out;
+}
+
+// A label matcher whose value holds a per-workload variable: in a batch its value becomes the alternation of
+// every workload's own rendering of it.
+struct BatchMatcher {
+  std::size_t op_begin = 0;  // the operator ("=" or "=~")
+  Literal value;
+  bool regex = false;  // =~ (else =)
+};
+
+// Every matcher of the template whose value holds {{namespace}}, {{workload}}, {{revision_hash}} or
+// {{stable_hash}} (kind, revision_label, interval and vars.* have one value per batch), or why the template cannot
+// be batched without changing what it selects for some workload.
+Expected<std::vector<BatchMatcher>, RenderError> batch_matchers(std::string_view t) {
+  auto segments = parse_template(t);
+  if (!segments) return unexpected(std::move(segments.error()));
+  const std::vector<Literal> literals = string_literals(t);
+  std::vector<BatchMatcher> out;
+  for (const Segment& s : *segments) {
+    if (!s.is_var || !is_batch_variable(s.name)) continue;
+    const auto lit = std::find_if(literals.begin(), literals.end(),
+                                  [&](const Literal& l) { return l.open < s.begin && s.end <= l.close; });
+    const std::string var = "{{" + s.name + "}} at offset " + std::to_string(s.begin);
+    if (lit == literals.end() || lit->close >= t.size())
+      return unexpected(RenderError{s.begin, var + " is not inside a string literal"});
+    if (!out.empty() && out.back().value.open == lit->open) continue;  // a second variable in the same value
+    const std::string op = matcher_operator(t, *lit);
+    if (op.empty())
+      return unexpected(RenderError{s.begin, var + " is not the value of a label matcher, so one query cannot "
+                                             "select each workload's series"});
+    const std::size_t op_begin = operator_begin(t, *lit, op.size());
+    if (op[0] == '!')
+      return unexpected(RenderError{s.begin, var + " is in a negative matcher (" + op + "): one query cannot "
+                                             "exclude each workload's own value only from that workload's series"});
+    // The literal text must be readable, so its per-workload values can be re-quoted.
+    std::string_view inner = t.substr(lit->open + 1, lit->close - lit->open - 1);
+    std::string literal_only;
+    for (std::size_t k = 0; k < inner.size(); ++k) {
+      const std::size_t at = lit->open + 1 + k;
+      const auto var_here = std::find_if(segments->begin(), segments->end(),
+                                         [&](const Segment& x) { return x.is_var && x.begin == at; });
+      if (var_here != segments->end()) {
+        k += var_here->end - var_here->begin - 1;
+        continue;
+      }
+      literal_only += inner[k];
+    }
+    if (!decoded_literal(literal_only, lit->quote))
+      return unexpected(RenderError{lit->open, "the string literal at offset " + std::to_string(lit->open) +
+                                                   " has an escape PromQL does not accept"});
+    out.push_back({op_begin, *lit, op == "=~"});
   }
   return out;
 }
@@ -251,7 +431,7 @@ std::string_view revision_label_for(std::string_view kind) {
 }
 
 Expected<std::string, RenderError> render_template(std::string_view tmpl, const Check& check, const CheckTarget& t) {
-  return render(tmpl, check, t.kind, false, [&](std::string_view name) { return string_escaped(target_value(t, name)); });
+  return render_range(tmpl, 0, tmpl.size(), check, t);
 }
 
 Expected<std::string, RenderError> render_batch(std::string_view tmpl, const Check& check,
@@ -262,20 +442,39 @@ Expected<std::string, RenderError> render_batch(std::string_view tmpl, const Che
     if (t.kind != targets.front().kind)
       return unexpected(RenderError{0, "a batch holds workloads of one kind (found " + targets.front().kind +
                                            " and " + t.kind + ")"});
-  return render(tmpl, check, targets.front().kind, true, [&](std::string_view name) {
-    if (name == "kind") return string_escaped(targets.front().kind);
-    // Each distinct non-empty value once, in the order of the targets (several workloads share a namespace;
-    // a workload without a stable revision has no stable_hash to match).
-    std::vector<std::string_view> seen;
-    std::string out;
+  auto matchers = batch_matchers(tmpl);
+  if (!matchers) return unexpected(std::move(matchers.error()));
+  std::string out;
+  std::size_t pos = 0;
+  // The text between the matchers holds no per-workload variable: rendered once, for the first workload.
+  auto plain = [&](std::size_t end) -> Expected<Ok, RenderError> {
+    auto r = render_range(tmpl, pos, end, check, targets.front());
+    if (!r) return unexpected(std::move(r.error()));
+    out += *r;
+    return Ok{};
+  };
+  for (const BatchMatcher& m : *matchers) {
+    if (auto r = plain(m.op_begin); !r) return unexpected(std::move(r.error()));
+    // Each workload's whole value, as its own query reads it; = values regex-quoted, =~ values grouped, each
+    // distinct value once: label=~"(?:web-.*)|(?:api-.*)" selects for every workload exactly its own label="..."
+    // or label=~"..." series.
+    std::vector<std::string> seen;
+    std::string alternation;
     for (const CheckTarget& t : targets) {
-      const std::string_view v = target_value(t, name);
-      if (v.empty() || std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
-      seen.push_back(v);
-      out += (out.empty() ? "" : "|") + string_escaped(regex_quoted(v));
+      auto raw = render_range(tmpl, m.value.open + 1, m.value.close, check, t);
+      if (!raw) return unexpected(std::move(raw.error()));
+      auto value = decoded_literal(*raw, m.value.quote);
+      if (!value) return unexpected(RenderError{m.value.open, "a rendered value is not a valid string literal"});
+      if (std::find(seen.begin(), seen.end(), *value) != seen.end()) continue;
+      seen.push_back(*value);
+      if (!alternation.empty()) alternation += '|';
+      alternation += m.regex ? "(?:" + *value + ")" : regex_quoted(*value);
     }
-    return out;
-  });
+    out += "=~\"" + string_escaped(alternation) + "\"";
+    pos = m.value.close + 1;
+  }
+  if (auto r = plain(tmpl.size()); !r) return unexpected(std::move(r.error()));
+  return out;
 }
 
 bool uses_variable(std::string_view tmpl, std::string_view name) {
@@ -306,6 +505,8 @@ Batchability batchability_of(std::string_view tmpl) {
   static constexpr std::string_view kAggregations[] = {"sum",    "avg",    "min",  "max",  "count",
                                                        "group",  "stddev", "stdvar", "quantile", "topk",
                                                        "bottomk", "count_values"};
+  // Per-workload variables only where a batch can alternate them (positive label matchers).
+  if (auto m = batch_matchers(tmpl); !m) return {false, m.error().message};
   std::string text = without_strings(tmpl);
   // "{{ revision_label }}" and "{{revision_label}}" are the same label.
   for (std::size_t p = text.find("{{ "); p != std::string::npos; p = text.find("{{ ", p)) text.erase(p + 2, 1);

@@ -128,14 +128,19 @@ struct RenderError {
 
 // Replaces {{name}} / {{ name }} (name: a kTemplateVariables entry or vars.NAME) with its value, escaped as the
 // inside of a PromQL double-quoted string literal (\ and " escaped, control bytes as escapes), so a label value
-// cannot inject PromQL. `interval` renders as a PromQL duration ("5s"). An unknown variable or a malformed "{{" is
+// cannot inject PromQL. In the value of a regex matcher (=~, !~) the per-workload values (namespace, workload,
+// revision_hash, stable_hash) are regex-quoted first: a name is never a pattern (vars.* stay as written, so a var
+// may hold a regex). `interval` renders as a PromQL duration ("5s"). An unknown variable or a malformed "{{" is
 // an error (the loader reports it with line:column at load time, so it cannot happen at run time).
 Expected<std::string, RenderError> render_template(std::string_view tmpl, const Check& check, const CheckTarget& t);
 
-// Batching (§4 of the issue): the same template rendered for several targets at once: {{revision_hash}},
-// {{namespace}}, {{workload}} (and {{stable_hash}}) become regex alternations of the escaped values
-// ("a|b|c", each value regex-quoted); the caller must use them with =~ matchers. The loader rewrites `=` matchers
-// on those variables to `=~` for batchable checks (see Check::batchable).
+// Batching: the same template rendered for several targets at once, selecting for every target exactly the
+// series its own render_template() query selects. Every label matcher whose value holds a per-workload variable
+// becomes a regex matcher over each target's whole rendered value, each distinct value once: label="{{ns}}/{{w}}"
+// -> label=~"shop/web|shop/api" (values regex-quoted); label=~"{{w}}-.*" -> label=~"(?:web-.*)|(?:api-.*)"
+// (grouped). An error where that is impossible: a per-workload variable in a negative matcher (!=, !~: one query
+// cannot exclude each workload's value from that workload's series only), outside a matcher value, or outside a
+// string literal; batchability_of() reports the same, so the loader marks such checks unbatchable.
 Expected<std::string, RenderError> render_batch(std::string_view tmpl, const Check& check,
                                                 const std::vector<CheckTarget>& targets);
 
@@ -157,7 +162,8 @@ struct Batchability {
   bool batchable = true;
   std::string reason;  // one sentence when !batchable
 };
-// The heuristic behind Check::batchable. Every aggregation operator in the template (sum avg min max count group
+// The heuristic behind Check::batchable. Per-workload variables only in positive label matchers (see
+// render_batch). Every aggregation operator in the template (sum avg min max count group
 // stddev stdvar quantile topk bottomk count_values, found as a word followed by "(" or a by/without clause,
 // outside string literals) must keep `namespace` and the revision label: a by (...) clause naming both
 // (the revision label as {{revision_label}}, pod_template_hash or controller_revision_hash), or a without (...)

@@ -695,10 +695,12 @@ class Loader {
       }
 
       const std::string check_section = section_;
+      const toml::node* ms_query = nullptr;  // [check.min_samples] query, for the compare rule below
       if (const toml::table* ms = sub_table(t, "min_samples")) {
         section_ = check_section + ".min_samples";
         MinSamplesSpec spec;
         const auto* q = read_string(*ms, "query", spec.query);
+        ms_query = q;
         if (!q && !ms->contains("query")) add(*ms, path("query") + ": missing");
         else if (q && spec.query.empty()) add(*q, path("query") + ": is empty");
         else if (q) template_ok(*ms, "query", ch);
@@ -732,6 +734,12 @@ class Loader {
           add(*cmp, check_section + ".compare: the query must select the revision with {{revision_hash}} "
                                      "(it is run once for the new and once for the stable revision)");
         ch.compare = spec;
+        // R1.10: in compare mode both sides need their minimum, so min_samples is run for each side too.
+        if (ms_query && ch.min_samples && !ch.min_samples->query.empty() &&
+            !uses_variable(ch.min_samples->query, "revision_hash"))
+          add(*ms_query, check_section + ".min_samples.query: with [check.compare] it must select the revision "
+                                         "with {{revision_hash}} (it is run for the new and for the stable "
+                                         "revision; each side needs its minimum)");
       }
       section_ = check_section;
 

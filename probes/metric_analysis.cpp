@@ -68,13 +68,32 @@ CheckOutcome judge_threshold(const config::Check& check, const std::vector<Serie
 }
 
 CheckOutcome judge_compare(const config::Check& check, const std::vector<Series>& new_series,
-                           const std::vector<Series>& stable_series) {
+                           const std::vector<Series>& stable_series, std::optional<CompareSamples> samples) {
   const config::CompareSpec spec = check.compare.value_or(config::CompareSpec{});
   const bool increase = spec.direction == config::CompareDirection::increase;
   const auto nv = worst(new_series, increase);
   const auto sv = worst(stable_series, increase);
   CheckOutcome o;
   o.value = nv;
+  // Low traffic is no evidence on either side (R1.10): one 5xx in two requests proves nothing against a stable
+  // revision, and neither does a stable revision that no longer gets traffic.
+  if (check.min_samples) {
+    const double need = check.min_samples->min;
+    auto lacking = [&](const std::optional<double>& n, std::string_view side) -> std::optional<std::string> {
+      if (!samples) return "min_samples not measured";
+      if (!n) return "min_samples query returned no data for the " + std::string(side) + " revision";
+      if (!(*n >= need)) return "samples " + measured(*n) + " < " + num(need) + " for the " + std::string(side) +
+                               " revision";
+      return std::nullopt;
+    };
+    auto why = lacking(samples ? samples->new_side : std::nullopt, "new");
+    if (!why) why = lacking(samples->stable_side, "stable");
+    if (why) {
+      o.outcome = Outcome::no_data;
+      o.detail = check.name + ": " + *why;
+      return o;
+    }
+  }
   if (!nv || !sv) {
     o.outcome = Outcome::no_data;
     o.detail = check.name + ": " + (!nv ? "no data for the new revision" : "no data for the stable revision");

@@ -65,11 +65,19 @@ struct CheckOutcome {
 CheckOutcome judge_threshold(const config::Check& check, const std::vector<Series>& series,
                              std::optional<std::optional<double>> min_samples = std::nullopt);
 
+// The check's min_samples query, evaluated for each side of a comparison (nullopt: nothing for that side).
+struct CompareSamples {
+  std::optional<double> new_side;
+  std::optional<double> stable_side;
+};
+
 // Compare mode: the new revision's value against the stable one's (one value each: the worst series).
 // FAIL when new > stable * max_ratio + margin (direction increase) or new < stable / max_ratio - margin
-// (decrease); NO_DATA when either side has no judgeable value.
+// (decrease); NO_DATA when either side has no judgeable value, and (R1.10) when the check has min_samples and
+// either side has fewer than `min` (exactly `min` is enough) or was not measured (`samples` nullopt).
 CheckOutcome judge_compare(const config::Check& check, const std::vector<Series>& new_series,
-                           const std::vector<Series>& stable_series);
+                           const std::vector<Series>& stable_series,
+                           std::optional<CompareSamples> samples = std::nullopt);
 
 // The outcome of a failed query: ERROR with the class, or FAIL with on_error = "fail".
 CheckOutcome judge_error(const config::Check& check, const QueryError& e);

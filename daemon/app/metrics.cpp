@@ -54,6 +54,10 @@ Metrics::Metrics(std::string_view version)
                          .Name("canary_guard_last_decisive_evaluation_timestamp_seconds")
                          .Help("When a metric check last gave a decisive (pass or fail) outcome.")
                          .Register(*registry_)),
+      round_overruns_(BuildCounter()
+                          .Name("canary_guard_analysis_round_overruns_total")
+                          .Help("Evaluation rounds of a metric check that took longer than its interval.")
+                          .Register(*registry_)),
       prom_requests_(BuildCounter()
                          .Name("canary_guard_prometheus_requests_total")
                          .Help("Requests to Prometheus by endpoint and HTTP code (conn_error: none).")
@@ -117,6 +121,11 @@ void Metrics::probe_value(const std::string& ns, const std::string& w, const std
 
 void Metrics::last_decisive(const std::string& ns, const std::string& w, double t) {
   last_decisive_.Add({{"namespace", ns}, {"workload", w}}).Set(t);
+}
+
+void Metrics::analysis_round(const std::string& probe, bool overrun) {
+  auto& c = round_overruns_.Add({{"probe", probe}});  // exported at 0 from the first round on
+  if (overrun) c.Increment();
 }
 
 void Metrics::forget_analysis(const std::string& ns, const std::string& w) {

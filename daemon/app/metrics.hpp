@@ -41,6 +41,7 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   void probe_error(const std::string& probe, std::string_view cls) override;
   void probe_value(const std::string& ns, const std::string& workload, const std::string& probe, double value) override;
   void last_decisive(const std::string& ns, const std::string& workload, double unix_seconds) override;
+  void analysis_round(const std::string& probe, bool overrun) override;
   void forget_analysis(const std::string& ns, const std::string& workload) override;
   // endpoint: query | query_range | ready | buildinfo; code: HTTP status, 0 = connection error.
   void prometheus_request(std::string_view endpoint, int code, double seconds);
@@ -63,6 +64,7 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   prometheus::Family<prometheus::Counter>& probe_errors_;
   prometheus::Family<prometheus::Gauge>& probe_value_;
   prometheus::Family<prometheus::Gauge>& last_decisive_;
+  prometheus::Family<prometheus::Counter>& round_overruns_;
   prometheus::Family<prometheus::Counter>& prom_requests_;
   prometheus::Family<prometheus::Histogram>& prom_duration_;
 };

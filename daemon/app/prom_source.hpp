@@ -9,8 +9,8 @@ class PromSource final : public guard::MetricSource {
  public:
   explicit PromSource(prom::PrometheusClient& client) : client_(client) {}
   boost::asio::awaitable<Expected<probes::QueryResult, probes::QueryError>> query(
-      std::string promql, double eval_time_unix, std::chrono::steady_clock::time_point deadline) override {
-    co_return co_await client_.query(std::move(promql), eval_time_unix, deadline);
+      std::string promql, double eval_time_unix, std::chrono::milliseconds timeout) override {
+    co_return co_await client_.query(std::move(promql), eval_time_unix, std::chrono::steady_clock::now() + timeout);
   }
 
  private:

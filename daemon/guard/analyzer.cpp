@@ -25,14 +25,15 @@ const std::string* label(const probes::Series& s, std::string_view key) { return
 }  // namespace
 
 Analyzer::Analyzer(asio::io_context& ioc, const config::Config& config, const Clock& clock, MetricSource& source,
-                   Notify notify, Persist persist, AnalysisMetrics* metrics)
+                   Notify notify, Persist persist, AnalysisMetrics* metrics, const MonotonicClock* monotonic)
     : ioc_(ioc),
       config_(config),
       clock_(clock),
       source_(source),
       notify_(std::move(notify)),
       persist_(std::move(persist)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      monotonic_(monotonic ? *monotonic : steady_) {}
 
 void Analyzer::track(const AnalysisTarget& t) {
   const std::string k = t.key.str();
@@ -132,6 +133,7 @@ void Analyzer::apply(const config::Check& check, Tracked& t, const probes::Check
 }
 
 awaitable<int> Analyzer::evaluate(const config::Check& check) {
+  const Duration round_start = monotonic_.elapsed();
   const TimePoint now = clock_.now();
   const TimePoint eval_time = now - config_.prometheus.eval_lag;
   // Who is due: tracked, the check applies, warmed up, not tripped yet (a tripped check has done its job). One
@@ -146,43 +148,60 @@ awaitable<int> Analyzer::evaluate(const config::Check& check) {
   int queries = 0;
   for (auto& group : due)
     if (!group.empty()) queries += co_await evaluate_group(check, group, eval_time);
+  const Duration took = monotonic_.elapsed() - round_start;
+  const bool overrun = took > check.interval;
+  if (overrun)
+    spdlog::warn("component=analysis check={} event=round_overrun duration_ms={} interval_ms={} queries={}", check.name,
+                 took.count(), check.interval.count(), queries);
+  if (metrics_) metrics_->analysis_round(check.name, overrun);
   co_return queries;
 }
 
 awaitable<int> Analyzer::evaluate_group(const config::Check& check, std::vector<std::string> due, TimePoint eval_time) {
-  const auto deadline = std::chrono::steady_clock::now() + check.interval;
+  // Each query gets the configured timeout from the moment it is sent: the round's own schedule is the daemon's
+  // business (a slow round is counted in evaluate()), never a Prometheus error.
+  const auto timeout = config_.prometheus.timeout;
   int queries = 0;
   const bool compare = check.compare.has_value();
   const std::string label_name(config::revision_label_for(targets_.at(due.front()).target.vars.kind));
 
+  // ms / stable_ms: the min_samples query's value for the new / stable revision (outer nullopt: not run).
   auto outcome_for = [&](const std::vector<probes::Series>& news, const std::vector<probes::Series>& stables,
-                         const std::optional<std::optional<double>>& ms) {
-    return compare ? probes::judge_compare(check, news, stables) : probes::judge_threshold(check, news, ms);
+                         const std::optional<std::optional<double>>& ms,
+                         const std::optional<std::optional<double>>& stable_ms) {
+    if (!compare) return probes::judge_threshold(check, news, ms);
+    std::optional<probes::CompareSamples> samples;
+    if (ms) samples = probes::CompareSamples{*ms, stable_ms.value_or(std::nullopt)};
+    return probes::judge_compare(check, news, stables, samples);
   };
 
+  // One query for everyone due. Series are mapped back by (namespace, revision label).
+  std::vector<config::CheckTarget> batch_vars;
+  std::optional<std::string> batch_query;
   if (config_.analysis.batch && check.batchable) {
-    // One query for everyone due. Series are mapped back by (namespace, revision label).
-    std::vector<config::CheckTarget> vars;
     for (const auto& k : due) {
-      vars.push_back(targets_.at(k).target.vars);
-      if (compare && !vars.back().stable_hash.empty()) {
-        config::CheckTarget stable = vars.back();
+      batch_vars.push_back(targets_.at(k).target.vars);
+      if (compare && !batch_vars.back().stable_hash.empty()) {
+        config::CheckTarget stable = batch_vars.back();
         stable.revision_hash = stable.stable_hash;
-        vars.push_back(stable);
+        batch_vars.push_back(stable);
       }
     }
-    auto promql = config::render_batch(check.query, check, vars);
-    if (!promql) co_return 0;  // the loader validated the template; cannot happen
+    // The loader marks a check batchable only when render_batch accepts its templates; if not, one query each.
+    if (auto r = config::render_batch(check.query, check, batch_vars)) batch_query = std::move(*r);
+    else spdlog::warn("component=analysis check={} event=batch_refused error=\"{}\"", check.name, r.error().message);
+  }
+  if (batch_query) {
     std::optional<Expected<probes::QueryResult, probes::QueryError>> ms_result;
     if (check.min_samples) {
-      auto msq = config::render_batch(check.min_samples->query, check, vars);
+      auto msq = config::render_batch(check.min_samples->query, check, batch_vars);
       if (msq) {
         ++queries;
-        ms_result.emplace(co_await source_.query(*msq, unix_seconds(eval_time), deadline));
+        ms_result.emplace(co_await source_.query(*msq, unix_seconds(eval_time), timeout));
       }
     }
     ++queries;
-    auto result = co_await source_.query(*promql, unix_seconds(eval_time), deadline);
+    auto result = co_await source_.query(*batch_query, unix_seconds(eval_time), timeout);
     const TimePoint after = clock_.now();
     // Group by (namespace, hash).
     std::map<std::pair<std::string, std::string>, std::vector<probes::Series>> by_target, ms_by_target;
@@ -206,18 +225,22 @@ awaitable<int> Analyzer::evaluate_group(const config::Check& check, std::vector<
       } else {
         const auto& news = by_target[{t.target.vars.ns, t.target.vars.revision_hash}];
         const auto& stables = by_target[{t.target.vars.ns, t.target.vars.stable_hash}];
-        std::optional<std::optional<double>> ms;
+        std::optional<std::optional<double>> ms, stable_ms;
         if (check.min_samples) {
           if (ms_result && !*ms_result) {
             o = probes::judge_error(check, ms_result->error());
             apply(check, t, o, after);
             continue;
           }
-          probes::QueryResult part;
-          part.series = ms_by_target[{t.target.vars.ns, t.target.vars.revision_hash}];
-          ms = probes::sum_of_values(part);
+          auto samples_of = [&](const std::string& hash) {
+            probes::QueryResult part;
+            part.series = ms_by_target[{t.target.vars.ns, hash}];
+            return probes::sum_of_values(part);
+          };
+          ms = samples_of(t.target.vars.revision_hash);
+          if (compare) stable_ms = samples_of(t.target.vars.stable_hash);
         }
-        o = outcome_for(news, stables, ms);
+        o = outcome_for(news, stables, ms, stable_ms);
       }
       apply(check, t, o, after);
     }
@@ -232,24 +255,35 @@ awaitable<int> Analyzer::evaluate_group(const config::Check& check, std::vector<
     auto promql = config::render_template(check.query, check, vars);
     if (!promql) continue;
     ++queries;
-    auto result = co_await source_.query(*promql, unix_seconds(eval_time), deadline);
+    auto result = co_await source_.query(*promql, unix_seconds(eval_time), timeout);
     std::optional<Expected<probes::QueryResult, probes::QueryError>> stable_result;
     if (compare && result && !vars.stable_hash.empty()) {
       config::CheckTarget sv = vars;
       sv.revision_hash = vars.stable_hash;
       if (auto sq = config::render_template(check.query, check, sv)) {
         ++queries;
-        stable_result.emplace(co_await source_.query(*sq, unix_seconds(eval_time), deadline));
+        stable_result.emplace(co_await source_.query(*sq, unix_seconds(eval_time), timeout));
       }
     }
-    std::optional<std::optional<double>> ms;
+    std::optional<std::optional<double>> ms, stable_ms;
     std::optional<probes::QueryError> ms_error;
     if (check.min_samples && result) {
       if (auto msq = config::render_template(check.min_samples->query, check, vars)) {
         ++queries;
-        auto r = co_await source_.query(*msq, unix_seconds(eval_time), deadline);
+        auto r = co_await source_.query(*msq, unix_seconds(eval_time), timeout);
         if (r) ms = probes::sum_of_values(*r);
         else ms_error = r.error();
+      }
+      // Compare mode: the stable side needs its minimum too (R1.10).
+      if (compare && ms && !vars.stable_hash.empty()) {
+        config::CheckTarget sv = vars;
+        sv.revision_hash = vars.stable_hash;
+        if (auto msq = config::render_template(check.min_samples->query, check, sv)) {
+          ++queries;
+          auto r = co_await source_.query(*msq, unix_seconds(eval_time), timeout);
+          if (r) stable_ms = probes::sum_of_values(*r);
+          else ms_error = r.error();
+        }
       }
     }
     it = targets_.find(k);
@@ -259,7 +293,8 @@ awaitable<int> Analyzer::evaluate_group(const config::Check& check, std::vector<
     else if (ms_error) o = probes::judge_error(check, *ms_error);
     else if (stable_result && !*stable_result) o = probes::judge_error(check, stable_result->error());
     else
-      o = outcome_for(result->series, stable_result ? (*stable_result)->series : std::vector<probes::Series>{}, ms);
+      o = outcome_for(result->series, stable_result ? (*stable_result)->series : std::vector<probes::Series>{}, ms,
+                      stable_ms);
     apply(check, it->second, o, clock_.now());
   }
   co_return queries;

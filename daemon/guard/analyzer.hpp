@@ -33,8 +33,10 @@ namespace canary_guard::guard {
 class MetricSource {
  public:
   virtual ~MetricSource() = default;
+  // `timeout` counts from the moment the query is sent (retries of transient errors included): every query
+  // gets the configured [prometheus] timeout, however late in its round it comes.
   virtual boost::asio::awaitable<Expected<probes::QueryResult, probes::QueryError>> query(
-      std::string promql, double eval_time_unix, std::chrono::steady_clock::time_point deadline) = 0;
+      std::string promql, double eval_time_unix, std::chrono::milliseconds timeout) = 0;
 };
 
 class Analyzer final : public AnalysisView {
@@ -44,8 +46,9 @@ class Analyzer final : public AnalysisView {
   // evaluation for a restarted daemon).
   using Persist = std::function<void(const WorkloadKey&, const std::string& revision_object, const std::string& text)>;
 
+  // `monotonic` measures how long a round takes (nullptr: the steady clock).
   Analyzer(boost::asio::io_context& ioc, const config::Config& config, const Clock& clock, MetricSource& source,
-           Notify notify, Persist persist, AnalysisMetrics* metrics);
+           Notify notify, Persist persist, AnalysisMetrics* metrics, const MonotonicClock* monotonic = nullptr);
 
   bool enabled() const { return !config_.checks.empty() && !config_.prometheus.url.empty(); }
   // The wiring sets these once the queue exists (the Controller owns it).
@@ -67,7 +70,8 @@ class Analyzer final : public AnalysisView {
   void stop();
 
   // One evaluation round of one check over every tracked workload it applies to (the loop calls it every
-  // interval; tests call it directly). Returns the number of queries sent.
+  // interval; tests call it directly). Returns the number of queries sent. A round that takes longer than the
+  // check's interval is logged (event=round_overrun) and counted; its outcomes count as any others.
   boost::asio::awaitable<int> evaluate(const config::Check& check);
 
  private:
@@ -88,6 +92,8 @@ class Analyzer final : public AnalysisView {
   Notify notify_;
   Persist persist_;
   AnalysisMetrics* metrics_;
+  SteadyClock steady_;
+  const MonotonicClock& monotonic_;
   std::unordered_map<std::string, Tracked> targets_;  // by WorkloadKey::str()
   bool stopped_ = false;
 };

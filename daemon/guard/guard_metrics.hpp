@@ -39,6 +39,9 @@ class AnalysisMetrics {
   virtual void probe_value(const std::string& ns, const std::string& workload, const std::string& probe,
                            double value) = 0;
   virtual void last_decisive(const std::string& ns, const std::string& workload, double unix_seconds) = 0;
+  // One evaluation round of a check ended; `overrun`: it took longer than the check's interval
+  // (canary_guard_analysis_round_overruns_total; the daemon's own schedule, never an outcome).
+  virtual void analysis_round(const std::string& probe, bool overrun) = 0;
   virtual void forget_analysis(const std::string& ns, const std::string& workload) = 0;
 };
 

@@ -30,7 +30,7 @@ struct InstantSource final : cg::guard::MetricSource {
   cg::probes::QueryResult all;
   std::size_t queries = 0;
   asio::awaitable<cg::Expected<cg::probes::QueryResult, cg::probes::QueryError>> query(
-      std::string, double, std::chrono::steady_clock::time_point) override {
+      std::string, double, std::chrono::milliseconds) override {
     ++queries;
     co_return all;
   }

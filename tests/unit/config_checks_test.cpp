@@ -2,7 +2,10 @@
 // batching), range windows and the batchable heuristic.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <sstream>
 
 #include "config/check.hpp"
@@ -87,7 +90,7 @@ namespaces = ["shop"]
 kinds = ["DaemonSet"]
 selector = "app=web"
 [check.min_samples]
-query = 'sum by (namespace, {{revision_label}}) (increase(x[1m]))'
+query = 'sum by (namespace, {{revision_label}}) (increase(x{h="{{revision_hash}}"}[1m]))'
 min = 20
 [check.compare]
 max_ratio = 1.5
@@ -226,6 +229,10 @@ TEST(ConfigChecks, EveryValidationErrorWithItsPosition) {
        "8:13: error: check.c.compare.direction: invalid value \"up\" (one of \"increase\", \"decrease\")"},
       {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\n[check.compare]\nmax_ratio = 2\n",
        "7:1: error: check.c.compare: the query must select the revision with {{revision_hash}}"},
+      // Compare mode runs min_samples for both sides: a query that cannot tell them apart is refused.
+      {"[[check]]\nname = \"c\"\nquery = 'x{h=\"{{revision_hash}}\"}'\nmax = 1\n[check.min_samples]\n"
+       "query = 'sum(n)'\nmin = 20\n[check.compare]\nmax_ratio = 2\n",
+       "8:9: error: check.c.min_samples.query: with [check.compare] it must select the revision with {{revision_hash}}"},
       {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\n[check.vars]\nx = true\n", "8:5: error: check.c.vars.x: expected a string, found boolean true"},
   };
   for (const auto& c : cases) {
@@ -313,15 +320,17 @@ TEST(ConfigChecks, RenderBatchAlternationsAndMatcherRewrite) {
     std::string tmpl, want;
   };
   const std::vector<Case> cases = {
-      // = becomes =~, != becomes !~, =~ and !~ stay; namespaces appear once each; empty stable_hash is left out.
+      // = becomes =~ over the regex-quoted values, each distinct value once.
       {"x{namespace=\"{{namespace}}\",{{revision_label}}=\"{{revision_hash}}\"}",
        "x{namespace=~\"shop|pay\\\\.eu\",pod_template_hash=~\"aaa|bbb|ccc\"}"},
-      {"x{workload!=\"{{workload}}\"}", "x{workload!~\"checkout|cart|api\"}"},
-      {"x{h=~\"{{stable_hash}}\"}", "x{h=~\"sss|ttt\"}"},
-      {"x{h!~\"{{stable_hash}}\"}", "x{h!~\"sss|ttt\"}"},
-      {"x{h = \"{{revision_hash}}\"}", "x{h =~ \"aaa|bbb|ccc\"}"},
-      // Not a whole matcher value: the alternation is substituted, the operator left alone.
-      {"x{h=\"p-{{revision_hash}}\"}", "x{h=\"p-aaa|bbb|ccc\"}"},
+      {"x{h = \"{{revision_hash}}\"}", "x{h =~\"aaa|bbb|ccc\"}"},
+      // =~ values are grouped per workload; an empty stable_hash selects what cart's own query selects.
+      {"x{h=~\"{{stable_hash}}\"}", "x{h=~\"(?:sss)|(?:)|(?:ttt)\"}"},
+      // Not a whole matcher value: each workload's whole value is alternated, not the variable alone (this test
+      // expected x{h="p-aaa|bbb|ccc"} before, which selects "p-aaa|bbb|ccc" literally).
+      {"x{h=\"p-{{revision_hash}}\"}", "x{h=~\"p-aaa|p-bbb|p-ccc\"}"},
+      {"x{pod=~\"{{workload}}-.*\"}", "x{pod=~\"(?:checkout-.*)|(?:cart-.*)|(?:api-.*)\"}"},
+      {"x{job=\"{{namespace}}/{{workload}}\"}", "x{job=~\"shop/checkout|shop/cart|pay\\\\.eu/api\"}"},
       // kind and revision_label have one value per batch.
       {"x{k=\"{{kind}}\"}", "x{k=\"Deployment\"}"},
   };
@@ -332,11 +341,193 @@ TEST(ConfigChecks, RenderBatchAlternationsAndMatcherRewrite) {
   }
   // Regex metacharacters are quoted, then string-escaped (so the backslash doubles).
   const std::vector<CheckTarget> odd = {{"a", "w", "Deployment", "1.2+3*?()|[]{}^$\\\"", ""}};
-  EXPECT_EQ(*render_batch("\"{{revision_hash}}\"", c, odd),
-            "\"1\\\\.2\\\\+3\\\\*\\\\?\\\\(\\\\)\\\\|\\\\[\\\\]\\\\{\\\\}\\\\^\\\\$\\\\\\\\\\\"\"");
+  EXPECT_EQ(*render_batch("x{h=\"{{revision_hash}}\"}", c, odd),
+            "x{h=~\"1\\\\.2\\\\+3\\\\*\\\\?\\\\(\\\\)\\\\|\\\\[\\\\]\\\\{\\\\}\\\\^\\\\$\\\\\\\\\\\"\"}");
+  // In a regex matcher a workload's name is a name, not a pattern, also in its own query: "a.b" never selects "aXb".
+  const CheckTarget dotted{"shop", "a.b", "Deployment", "h", ""};
+  EXPECT_EQ(*render_template("x{pod=~\"{{workload}}-.*\", job=\"{{workload}}\"}", c, dotted),
+            "x{pod=~\"a\\\\.b-.*\", job=\"a.b\"}");
+  // Negative matchers and values outside matchers cannot be alternated per workload: no batch (the loader marks
+  // such checks unbatchable, so they run once per workload).
+  EXPECT_FALSE(render_batch("x{workload!=\"{{workload}}\"}", c, targets).has_value());
+  EXPECT_FALSE(render_batch("x{h!~\"{{stable_hash}}\"}", c, targets).has_value());
+  EXPECT_FALSE(render_batch("\"{{revision_hash}}\"", c, targets).has_value());
   EXPECT_FALSE(render_batch("x", c, {}).has_value());
   EXPECT_FALSE(render_batch("x", c, {targets[0], {"a", "b", "DaemonSet", "h", ""}}).has_value());
   EXPECT_FALSE(render_batch("{{nope}}", c, targets).has_value());
+}
+
+// ---- Batching must not change what a query selects (issue #10 §1) ----
+// A tiny evaluator of the label matchers of a rendered query, independent of the renderer: each {...} block is one
+// vector selector; a series is selected by a block when every matcher accepts its label (absent = ""), regexes
+// fully anchored as in Prometheus. ECMAScript std::regex stands in for RE2 (the patterns here use the common
+// subset: literals, escapes, groups, alternation, . * +).
+namespace batch_property {
+
+using Labels = std::map<std::string, std::string>;
+
+struct Matcher {
+  std::string label, op, value;  // value decoded from its PromQL string literal
+};
+
+std::string decode_literal(std::string_view s, char quote) {
+  if (quote == '`') return std::string(s);
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out += s[i];
+      continue;
+    }
+    const char e = s[++i];
+    if (e == 'n') out += '\n';
+    else if (e == 't') out += '\t';
+    else if (e == 'x' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else out += e;  // \\ \" \'
+  }
+  return out;
+}
+
+// The matchers of every {...} block, in order; blocks inside string literals are not blocks.
+std::vector<std::vector<Matcher>> selectors(std::string_view q) {
+  std::vector<std::vector<Matcher>> out;
+  std::size_t i = 0;
+  auto skip = [&] {
+    while (i < q.size() && (q[i] == ' ' || q[i] == ',' || q[i] == '\n')) ++i;
+  };
+  auto literal = [&](std::string& value) {
+    const char quote = q[i++];
+    const std::size_t begin = i;
+    while (i < q.size() && q[i] != quote) i += (q[i] == '\\' && quote != '`') ? 2 : 1;
+    value = decode_literal(q.substr(begin, i - begin), quote);
+    ++i;
+  };
+  while (i < q.size()) {
+    if (q[i] == '"' || q[i] == '\'' || q[i] == '`') {
+      std::string ignored;
+      literal(ignored);
+      continue;
+    }
+    if (q[i++] != '{') continue;
+    std::vector<Matcher> block;
+    for (skip(); i < q.size() && q[i] != '}'; skip()) {
+      Matcher m;
+      while (i < q.size() && (std::isalnum(static_cast<unsigned char>(q[i])) || q[i] == '_')) m.label += q[i++];
+      skip();
+      while (i < q.size() && (q[i] == '=' || q[i] == '!' || q[i] == '~')) m.op += q[i++];
+      skip();
+      if (m.label.empty() || m.op.empty() || i >= q.size()) return {};  // not a selector this evaluator reads
+      literal(m.value);
+      block.push_back(std::move(m));
+    }
+    ++i;
+    out.push_back(std::move(block));
+  }
+  return out;
+}
+
+bool accepts(const Matcher& m, const Labels& s) {
+  const auto it = s.find(m.label);
+  const std::string v = it == s.end() ? "" : it->second;
+  if (m.op == "=") return v == m.value;
+  if (m.op == "!=") return v != m.value;
+  const bool match = std::regex_match(v, std::regex("^(?:" + m.value + ")$"));
+  return m.op == "=~" ? match : !match;
+}
+
+bool selects(const std::vector<Matcher>& block, const Labels& s) {
+  return std::all_of(block.begin(), block.end(), [&](const Matcher& m) { return accepts(m, s); });
+}
+
+// Series that belong to a workload carry its namespace and revision label, and names made from its own names
+// (exact, prefixed, suffixed, joined, near misses).
+std::vector<Labels> series_of(const CheckTarget& t) {
+  const std::vector<std::string> names = {t.workload,
+                                          t.workload + "-" + t.revision_hash + "-x1",
+                                          t.workload + "-1",
+                                          t.workload + ".x",
+                                          "x" + t.workload + "-1",
+                                          t.workload + "x",
+                                          t.ns + "/" + t.workload,
+                                          "p|./" + t.ns + "/" + t.workload,
+                                          t.ns + "/" + t.workload + "x",
+                                          "",
+                                          "other"};
+  std::vector<Labels> out;
+  for (const auto& pod : names)
+    for (const auto& job : names)
+      out.push_back({{"namespace", t.ns}, {"pod_template_hash", t.revision_hash}, {"k", t.kind}, {"pod", pod},
+                     {"job", job}});
+  return out;
+}
+
+}  // namespace batch_property
+
+TEST(ConfigChecks, BatchSelectsForEveryWorkloadExactlyWhatItsOwnQuerySelects) {
+  using namespace batch_property;
+  Check c = check_with("");
+  c.vars = {{"prefix", "p|."}};
+  const std::vector<std::vector<CheckTarget>> target_sets = {
+      {{"shop", "web", "Deployment", "h1", ""}, {"shop", "api", "Deployment", "h2", ""},
+       {"pay", "web", "Deployment", "h3", ""}},
+      // Regex metacharacters and string escapes in names (not valid Kubernetes names; the escaping must hold anyway).
+      {{"n.s", "a.b", "Deployment", "h.1", ""}, {"n+s", "a|b", "Deployment", "h(2)", ""},
+       {"n", "c\\d\"e", "Deployment", "h[3]", ""}},
+  };
+  struct Case {
+    std::string tmpl;
+    bool batchable;
+  };
+  const std::vector<Case> cases = {
+      {R"(x{namespace="{{namespace}}", {{revision_label}}="{{revision_hash}}"})", true},
+      {R"(x{pod=~"{{workload}}-.*"})", true},                      // variable, then a literal suffix
+      {R"(x{pod=~".*{{workload}}"})", true},                       // a literal prefix
+      {R"(x{job="{{namespace}}/{{workload}}"})", true},            // two variables in one literal
+      {R"(x{pod=~"{{workload}}-{{revision_hash}}-.*", namespace="{{namespace}}"})", true},
+      {R"(x{job = "{{namespace}}/{{workload}}" , pod=~'{{workload}}-.*'})", true},  // spaces, single quotes
+      {R"(x{pod=~"{{workload}}\\..*"})", true},                    // an escape in the template's literal
+      {R"(x{pod="{{workload}}"} / y{job="{{namespace}}/{{workload}}"})", true},
+      {R"(x{job="{{vars.prefix}}/{{namespace}}/{{workload}}"})", true},
+      {R"(x{k="{{kind}}", pod="{{workload}}"})", true},
+      {R"(x{pod="{{workload}}"})", true},
+      {R"(sum by (namespace, {{revision_label}}) (rate(x{job=~"{{namespace}}/.+", pod=~"{{workload}}-.*"}[1m])))", true},
+      // Negative matchers cannot be alternated per workload (one workload's value would exclude another's series).
+      {R"(x{job=~"{{namespace}}/.+", pod!="{{workload}}"})", false},
+      {R"(x{pod!~"{{workload}}-.*"})", false},
+      // A per-workload value that is not a matcher value.
+      {R"(label_replace(x{pod="a"}, "w", "{{workload}}", "", ""))", false},
+  };
+  for (const auto& k : cases) {
+    const Batchability b = batchability_of(k.tmpl);
+    EXPECT_EQ(b.batchable, k.batchable) << k.tmpl << ": " << b.reason;
+    for (const auto& targets : target_sets) {
+      auto batch = render_batch(k.tmpl, c, targets);
+      if (!k.batchable) {
+        EXPECT_FALSE(batch.has_value()) << k.tmpl << " rendered as a batch: " << (batch ? *batch : "");
+        continue;
+      }
+      ASSERT_TRUE(batch.has_value()) << k.tmpl << ": " << batch.error().message;
+      const auto batch_sel = selectors(*batch);
+      std::size_t selected = 0;
+      for (const auto& t : targets) {
+        auto one = render_template(k.tmpl, c, t);
+        ASSERT_TRUE(one.has_value()) << k.tmpl;
+        const auto one_sel = selectors(*one);
+        ASSERT_FALSE(one_sel.empty()) << *one;
+        ASSERT_EQ(batch_sel.size(), one_sel.size()) << *batch << " vs " << *one;
+        for (const Labels& s : series_of(t))
+          for (std::size_t i = 0; i < one_sel.size(); ++i) {
+            const bool want = selects(one_sel[i], s);
+            selected += want;
+            EXPECT_EQ(selects(batch_sel[i], s), want)
+                << "template " << k.tmpl << "\n batch  " << *batch << "\n single " << *one << "\n series pod=\""
+                << s.at("pod") << "\" job=\"" << s.at("job") << "\" namespace=" << s.at("namespace");
+          }
+      }
+      EXPECT_GT(selected, 0u) << k.tmpl << ": the table must exercise selection, not only rejection";
+    }
+  }
 }
 
 TEST(ConfigChecks, RangeWindow) {

@@ -21,7 +21,7 @@ struct FakeSource final : MetricSource {
   std::vector<std::string> queries;
   std::function<cg::Expected<cg::probes::QueryResult, cg::probes::QueryError>(const std::string&)> answer;
   asio::awaitable<cg::Expected<cg::probes::QueryResult, cg::probes::QueryError>> query(
-      std::string promql, double, std::chrono::steady_clock::time_point) override {
+      std::string promql, double, std::chrono::milliseconds) override {
     queries.push_back(promql);
     co_return answer(promql);
   }
@@ -214,4 +214,128 @@ TEST(Analyzer, SnapshotCopiesLastOutcomeAndValueSortedByWorkload) {
   EXPECT_FALSE(snap[1].checks[0].passed);
   rig.analyzer->untrack(WorkloadKey{Kind::deployment, "shop", "web"});
   EXPECT_EQ(rig.analyzer->snapshot().size(), 1u);
+}
+
+// Low traffic is not evidence in compare mode either (spec R1.10): both sides need min_samples, batched or not;
+// exactly at the minimum is enough.
+TEST(Analyzer, CompareNeedsMinSamplesOnBothSides) {
+  using cg::probes::Outcome;
+  struct Row {
+    double new_count, stable_count;
+    Outcome want;
+  };
+  const Row rows[] = {
+      {2, 100, Outcome::no_data},   // one 5xx in two requests of the first new pod
+      {100, 2, Outcome::no_data},   // the stable side is the one without traffic
+      {19, 20, Outcome::no_data},   // one below, at the boundary
+      {20, 19, Outcome::no_data},
+      {20, 20, Outcome::fail},      // both at the minimum: judged (0.5 > 0 x 1.5 + 0.01)
+      {-1, 100, Outcome::no_data},  // -1: the min_samples query returned nothing for that side
+      {100, -1, Outcome::no_data},
+  };
+  for (const bool batch : {true, false})
+    for (const Row& row : rows) {
+      Rig rig;
+      auto& c = rig.config.checks[0];
+      c.batchable = batch;
+      c.compare = cg::config::CompareSpec{1.5, 0.01, cg::config::CompareDirection::increase};
+      c.max = 1.0;
+      c.min_samples = cg::config::MinSamplesSpec{
+          R"(sum by (namespace, {{revision_label}}) (increase(n{namespace="{{namespace}}", {{revision_label}}="{{revision_hash}}"}[10s])))",
+          20};
+      rig.source.answer = [row](const std::string& q) {
+        const bool counts = q.find("increase") != std::string::npos;
+        cg::probes::QueryResult r;
+        if (q.find("new1") != std::string::npos && (!counts || row.new_count >= 0))
+          r.series.push_back(series("shop", "new1", counts ? row.new_count : 0.5));
+        if (q.find("old1") != std::string::npos && (!counts || row.stable_count >= 0))
+          r.series.push_back(series("shop", "old1", counts ? row.stable_count : 0.0));
+        return r;
+      };
+      auto t = rig.target("web", "new1");
+      t.vars.stable_hash = "old1";
+      rig.analyzer->track(t);
+      rig.clock.set(T0 + 20s);
+      rig.round();
+      const auto* a = rig.analyzer->state(WorkloadKey{Kind::deployment, "shop", "web"}, "new1");
+      ASSERT_TRUE(a);
+      EXPECT_EQ(a->checks.at("error-ratio").last, row.want)
+          << (batch ? "batched" : "one query per workload") << " new=" << row.new_count
+          << " stable=" << row.stable_count << ": " << a->checks.at("error-ratio").last_detail;
+    }
+}
+
+// The daemon's own budget is not a Prometheus error: a slow Prometheus (each query takes 0.9 s; four queries in a
+// round of a 2 s interval) must not turn the later queries of a round into "evaluation slot already over", an ERROR
+// that on_error = "fail" would count as a FAIL. The source behaves like the client: a query fails when it cannot
+// finish within the timeout it is given. Simulated time: the source advances the manual clock.
+struct SlowSource final : MetricSource {
+  cg::ManualClock* clock = nullptr;
+  std::chrono::milliseconds cost{900};
+  std::vector<std::chrono::milliseconds> timeouts;
+  asio::awaitable<cg::Expected<cg::probes::QueryResult, cg::probes::QueryError>> query(
+      std::string, double, std::chrono::milliseconds timeout) override {
+    timeouts.push_back(timeout);
+    if (timeout < cost)
+      co_return cg::unexpected(cg::probes::QueryError{cg::probes::ErrorClass::transient, "timeout", "query timed out"});
+    clock->advance(cost);
+    cg::probes::QueryResult r;
+    r.series = {series("shop", "whatever", 0.01)};
+    co_return r;
+  }
+};
+
+struct RoundMetrics final : AnalysisMetrics {
+  std::vector<std::pair<std::string, bool>> rounds;
+  void evaluation(const std::string&, const std::string&, const std::string&, std::string_view) override {}
+  void probe_error(const std::string&, std::string_view) override {}
+  void probe_value(const std::string&, const std::string&, const std::string&, double) override {}
+  void last_decisive(const std::string&, const std::string&, double) override {}
+  void forget_analysis(const std::string&, const std::string&) override {}
+  void analysis_round(const std::string& probe, bool overrun) override { rounds.emplace_back(probe, overrun); }
+};
+
+TEST(Analyzer, EachQueryGetsItsOwnTimeoutAndASlowRoundIsNoOutcome) {
+  Rig rig;
+  SlowSource slow;
+  slow.clock = &rig.clock;
+  RoundMetrics metrics;
+  rig.config.checks[0].batchable = false;  // one query per workload: four in a round
+  rig.config.checks[0].on_error = cg::config::OnOutcome::fail;
+  rig.config.prometheus.timeout = 3s;
+  Analyzer analyzer(rig.ioc, rig.config, rig.clock, slow, nullptr, nullptr, &metrics, &rig.clock);
+  for (const char* w : {"a", "b", "c", "d"}) analyzer.track(rig.target(w, std::string(w) + "h"));
+  auto round = [&] {
+    int n = -1;
+    asio::co_spawn(rig.ioc, [&]() -> asio::awaitable<void> { n = co_await analyzer.evaluate(rig.config.checks[0]); },
+                   asio::detached);
+    rig.ioc.run();
+    rig.ioc.restart();
+    return n;
+  };
+  rig.clock.set(T0 + 20s);
+  EXPECT_EQ(round(), 4);  // 3.6 s for a 2 s interval
+  for (const char* w : {"a", "b", "c", "d"}) {
+    const auto* a = analyzer.state(WorkloadKey{Kind::deployment, "shop", w}, std::string(w) + "h");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->checks.at("error-ratio").window, "P") << w << ": " << a->checks.at("error-ratio").last_detail;
+  }
+  ASSERT_EQ(slow.timeouts.size(), 4u);
+  for (auto t : slow.timeouts) EXPECT_EQ(t, 3s) << "every query gets the configured timeout";
+  ASSERT_EQ(metrics.rounds.size(), 1u);
+  EXPECT_EQ(metrics.rounds[0], std::make_pair(std::string("error-ratio"), true));  // logged and counted
+  // Boundaries: two queries (1.8 s) fit in the 2 s interval; a round of exactly the interval is no overrun.
+  analyzer.untrack(WorkloadKey{Kind::deployment, "shop", "c"});
+  analyzer.untrack(WorkloadKey{Kind::deployment, "shop", "d"});
+  EXPECT_EQ(round(), 2);
+  slow.cost = 1s;
+  EXPECT_EQ(round(), 2);
+  ASSERT_EQ(metrics.rounds.size(), 3u);
+  EXPECT_FALSE(metrics.rounds[1].second);
+  EXPECT_FALSE(metrics.rounds[2].second);
+  // A query that cannot finish within its own timeout is still a Prometheus timeout (ERROR), as before.
+  slow.cost = 4s;
+  round();
+  const auto* a = analyzer.state(WorkloadKey{Kind::deployment, "shop", "a"}, "ah");
+  EXPECT_EQ(a->checks.at("error-ratio").last, cg::probes::Outcome::error);
 }

@@ -86,6 +86,42 @@ TEST(MetricJudge, CompareAgainstStable) {
   EXPECT_EQ(judge_compare(c, {series(0.80)}, {series(0.99)}).outcome, Outcome::pass);
 }
 
+// R1.10 in compare mode: both sides need min_samples; exactly the minimum is enough; a side not measured, or
+// measured as nothing, is no evidence. Without min_samples nothing changes.
+TEST(MetricJudge, CompareNeedsMinSamplesOnBothSides) {
+  auto c = check(std::nullopt);
+  c.max = 1.0;
+  c.compare = cg::config::CompareSpec{1.5, 0.01, cg::config::CompareDirection::increase};
+  const std::optional<double> none;
+  struct Row {
+    std::optional<CompareSamples> samples;
+    Outcome want;
+    std::string detail_part;
+  };
+  c.min_samples = cg::config::MinSamplesSpec{"sum(x)", 20};
+  const Row rows[] = {
+      {CompareSamples{2.0, 100.0}, Outcome::no_data, "samples 2.00 < 20 for the new revision"},
+      {CompareSamples{100.0, 2.0}, Outcome::no_data, "samples 2.00 < 20 for the stable revision"},
+      {CompareSamples{19.999, 20.0}, Outcome::no_data, "new revision"},
+      {CompareSamples{20.0, 19.999}, Outcome::no_data, "stable revision"},
+      {CompareSamples{20.0, 20.0}, Outcome::fail, "0.50 > 0.01"},  // at the minimum on both sides: judged
+      {CompareSamples{none, 100.0}, Outcome::no_data, "no data for the new revision"},
+      {CompareSamples{100.0, none}, Outcome::no_data, "no data for the stable revision"},
+      {CompareSamples{kNaN, 100.0}, Outcome::no_data, "new revision"},  // NaN is never enough
+      {std::nullopt, Outcome::no_data, "min_samples not measured"},
+  };
+  for (const Row& r : rows) {
+    const auto o = judge_compare(c, {series(0.5)}, {series(0.0)}, r.samples);
+    EXPECT_EQ(o.outcome, r.want) << o.detail;
+    EXPECT_NE(o.detail.find(r.detail_part), std::string::npos) << o.detail;
+  }
+  // Enough samples on both sides and a passing comparison: PASS.
+  EXPECT_EQ(judge_compare(c, {series(0.01)}, {series(0.01)}, CompareSamples{20.0, 20.0}).outcome, Outcome::pass);
+  // No min_samples in the check: samples are not needed.
+  c.min_samples.reset();
+  EXPECT_EQ(judge_compare(c, {series(0.5)}, {series(0.0)}).outcome, Outcome::fail);
+}
+
 TEST(MetricRecord, KOfNOverDecisiveOutcomesOnly) {
   const auto c = check();
   CheckState st;
