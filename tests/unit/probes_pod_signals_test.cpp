@@ -265,7 +265,9 @@ TEST(PodSignals, CrashLoopNeverReadyRule) {
       r = h.at({p}, kStart + s.at);
     }
     EXPECT_EQ(r.outcome, c.want) << r.detail;
-    if (r.outcome == Outcome::fail) EXPECT_EQ(r.reason, "crash_loop");
+    if (r.outcome == Outcome::fail) {
+      EXPECT_EQ(r.reason, "crash_loop");
+    }
   }
 }
 
