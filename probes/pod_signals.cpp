@@ -109,7 +109,7 @@ void PodSignalTracker::observe(const std::vector<const PodView*>& pods, TimePoin
         ++ct.oom_kills;  // several restarts between two sightings still count once: we only know the last reason
       }
       ct.restart_count = c.restart_count;
-      if (c.restart_count > ct.baseline) any_restarted = true;
+      if (c.restart_count > 0) any_restarted = true;  // absolute: the pod's whole life, not only this revision
 
       const WaitingClass cls = classify_waiting_reason(c.waiting_reason);
       if (first || cls != ct.waiting) {
@@ -133,7 +133,7 @@ void PodSignalTracker::observe(const std::vector<const PodView*>& pods, TimePoin
       track.was_ready = true;
     } else if (ready && ready->status == "False") {
       if (!track.unready_anchor) {
-        if (track.in_revision && !any_restarted && !track.was_ready) track.unready_anchor = ready->last_transition;
+        if (!any_restarted && !track.was_ready) track.unready_anchor = ready->last_transition;
       } else if (ready->last_transition != *track.unready_anchor) {
         track.was_ready = true;  // it changed since: Ready (or Unknown) in between, or so we must assume
       }

@@ -10,11 +10,13 @@
 // its first sighting as baseline; only restarts after that count. The same split applies to OOM kills.
 //
 // Never Ready (crashloop_unready_restarts): a pod of this revision counts as never Ready only on evidence. The
-// tracker must have seen its Ready=False condition while none of its containers had restarted yet, and that
-// condition must still carry the same lastTransitionTime: a pod that became Ready and unready again between two
-// sightings has a later one. A Ready=True sighting or a changed transition time is remembered for good. Pods seen
-// first after a restart (a guard restart), and pods from before the revision, never qualify: for them only
-// crashloop_restarts applies.
+// tracker must have seen its Ready=False condition while none of its containers had ever restarted (restartCount 0,
+// not merely above the baseline), and that condition must still carry the same lastTransitionTime: a pod that
+// became Ready and unready again between two sightings has a later one. A Ready=True sighting or a changed
+// transition time is remembered for good. Pods seen first after a restart (a guard restart) never qualify: for
+// them only crashloop_restarts applies. This does not depend on the revision start: the guard's estimate of it can
+// be later than a new pod's creation when its cache lagged, and a pod of the revision's ReplicaSet that never
+// restarted has no history that the rule could misread.
 //
 // Grace periods are "longer than": a signal first seen at t with grace g fails at t + g + 1 ms, not at t + g.
 // Persistence is measured from the first sighting by this tracker (no timestamp exists for waiting reasons); a

@@ -243,12 +243,18 @@ TEST(PodSignals, CrashLoopNeverReadyRule) {
        {{1s, running(false), "False"}, {3s, clbo(1), "False"}},
        Outcome::fail,
        1},
-      {"pod from before the revision never qualifies",
+      {"pod from before the revision, first seen after restarts: no evidence",
        {{1s, running(false, 5), "False"}, {13s, clbo(7), "False"}},
        Outcome::inconclusive,
        2,
        3,
        kStart - 1h},
+      {"pod from before the revision (a lagging revision start), never restarted, never Ready: evidence",
+       {{1s, running(false), "False"}, {13s, clbo(2), "False"}},
+       Outcome::fail,
+       2,
+       3,
+       kStart - 1s},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -272,8 +278,8 @@ TEST(PodSignals, CrashLoopNeverReadyRule) {
 }
 
 // The guard's revision start may carry milliseconds; creationTimestamp has whole seconds. A pod created in the same
-// second belongs to the revision (all its restarts count, and the never-Ready rule applies); one a second earlier
-// does not.
+// second belongs to the revision (all its restarts count: baseline 0); one a second earlier does not (baseline = its
+// restartCount when first seen, here 1).
 TEST(PodSignals, RevisionStartWithMillisecondsAndPodsWithWholeSeconds) {
   struct Case {
     std::chrono::milliseconds created;  // relative to kStart; the revision started at kStart + 500 ms
@@ -282,9 +288,9 @@ TEST(PodSignals, RevisionStartWithMillisecondsAndPodsWithWholeSeconds) {
   for (const Case& c : {Case{0ms, Outcome::fail}, Case{1000ms, Outcome::fail}, Case{-1000ms, Outcome::inconclusive}}) {
     PodSignalTracker t{kStart + 500ms};
     config::PodPolicy policy;
-    PodView p = pod("a", {running(false)}, kStart + c.created);
+    PodView p = pod("a", {running(false, 1)}, kStart + c.created);
     t.observe({&p}, kStart + 1s);
-    p.containers = {waiting("CrashLoopBackOff", 2)};
+    p.containers = {waiting("CrashLoopBackOff", 3)};
     t.observe({&p}, kStart + 13s);
     EXPECT_EQ(t.evaluate(policy, kDeadline, kStart + 13s).outcome, c.want) << c.created.count();
   }
