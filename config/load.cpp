@@ -39,7 +39,7 @@ const std::vector<SectionSchema> kSchema{
      {"dry_run", "bake_time", "daemonset_progress_deadline", "max_concurrent_rollbacks", "on_known_bad",
       "known_bad_min_interval", "event_component"}},
     {"pods",
-     {"crashloop_restarts", "image_pull_grace", "config_error_grace", "oom_kills", "schedule_grace",
+     {"crashloop_restarts", "crashloop_unready_restarts", "image_pull_grace", "config_error_grace", "oom_kills", "schedule_grace",
       "unschedulable_is_failure", "ready_grace"}},
     {"server", {"listen"}},
     {"log", {"level", "format"}},
@@ -471,6 +471,7 @@ class Loader {
 
   void pods(const toml::table& t, PodPolicy& p) {
     read_int(t, "crashloop_restarts", 1, p.crashloop_restarts);
+    read_int(t, "crashloop_unready_restarts", 0, p.crashloop_unready_restarts);  // 0 = off
     read_duration(t, "image_pull_grace", false, p.image_pull_grace);
     read_duration(t, "config_error_grace", false, p.config_error_grace);
     read_int(t, "oom_kills", 1, p.oom_kills);

@@ -14,6 +14,11 @@ enum class KnownBadAction { hold, rollback };
 // Thresholds for pod fast-failure signals (spec/probes.md §4.2, §4.3).
 struct PodPolicy {
   std::int32_t crashloop_restarts = 3;   // CrashLoopBackOff with restartCount >= this (above the first-seen baseline)
+  // CrashLoopBackOff with restartCount >= this in a pod of the revision that was never Ready (0 = off). Under the
+  // kubelet's back-off (at once, 10 s, 20 s, 40 s ...) the third restart comes ~30 s after the second; a pod that
+  // never served and crashed twice is evidence enough. Two start-up crashes alone never reach it: the kubelet
+  // restarts the first at once, and the second waits in back-off with restartCount 1.
+  std::int32_t crashloop_unready_restarts = 2;
   Seconds image_pull_grace{120};         // ErrImagePull / ImagePullBackOff persisting longer than this
   Seconds config_error_grace{60};        // CreateContainerConfigError and friends
   std::int32_t oom_kills = 2;            // OOMKilled this many times on one pod

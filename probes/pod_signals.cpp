@@ -88,11 +88,14 @@ void PodSignalTracker::observe(const std::vector<const PodView*>& pods, TimePoin
     if (auto it = pods_.find(key); it != pods_.end()) {
       track = std::move(it->second);
     } else {
-      track.in_revision = pod->meta.created >= revision_started_;
+      // creationTimestamp has whole seconds while revision_started_ may carry milliseconds (the guard clamps it to
+      // the moment of its previous look): a pod created in the same second as the revision start belongs to it.
+      track.in_revision = pod->meta.created >= std::chrono::floor<std::chrono::seconds>(revision_started_);
     }
     track.name = pod->meta.name;
 
     bool any_waiting = false;
+    bool any_restarted = false;
     std::size_t init_index = 0, main_index = 0;
     for (const ContainerStateView& c : pod->containers) {
       const std::pair<bool, std::size_t> ckey{c.init, c.init ? init_index++ : main_index++};
@@ -106,6 +109,7 @@ void PodSignalTracker::observe(const std::vector<const PodView*>& pods, TimePoin
         ++ct.oom_kills;  // several restarts between two sightings still count once: we only know the last reason
       }
       ct.restart_count = c.restart_count;
+      if (c.restart_count > 0) any_restarted = true;  // absolute: the pod's whole life, not only this revision
 
       const WaitingClass cls = classify_waiting_reason(c.waiting_reason);
       if (first || cls != ct.waiting) {
@@ -125,6 +129,18 @@ void PodSignalTracker::observe(const std::vector<const PodView*>& pods, TimePoin
       track.unschedulable_since = now;
 
     const Condition* ready = pod->condition("Ready");
+    if (ready && ready->status == "True") {
+      track.was_ready = true;
+    } else if (ready && ready->status == "False") {
+      if (!track.unready_anchor) {
+        if (!any_restarted && !track.was_ready) track.unready_anchor = ready->last_transition;
+      } else if (ready->last_transition != *track.unready_anchor) {
+        track.was_ready = true;  // it changed since: Ready (or Unknown) in between, or so we must assume
+      }
+    }
+    // Ready missing or Unknown (node lost) is no evidence either way.
+    track.never_ready = track.unready_anchor && !track.was_ready && ready && ready->status == "False";
+
     const Condition* containers_ready = pod->condition("ContainersReady");
     const bool not_ready = ((ready && ready->status == "False") ||
                             (containers_ready && containers_ready->status == "False")) &&
@@ -174,9 +190,12 @@ void PodSignalTracker::collect(const config::PodPolicy& policy, std::chrono::sec
           break;
         case WaitingClass::crash_loop: {
           const std::int64_t restarts = static_cast<std::int64_t>(ct.restart_count) - ct.baseline;
-          const std::string d = waiting + " after " + std::to_string(restarts) + " restarts";
-          out.push_back({restarts >= policy.crashloop_restarts ? Level::fail : Level::pending, PodSignal::crash_loop,
-                         d, std::nullopt});
+          const bool unready_rule = pod.never_ready && policy.crashloop_unready_restarts > 0 &&
+                                    restarts >= policy.crashloop_unready_restarts;
+          std::string d = waiting + " after " + std::to_string(restarts) + " restarts";
+          if (unready_rule && restarts < policy.crashloop_restarts) d += ", never Ready";
+          out.push_back({restarts >= policy.crashloop_restarts || unready_rule ? Level::fail : Level::pending,
+                         PodSignal::crash_loop, std::move(d), std::nullopt});
           break;
         }
         case WaitingClass::unknown:

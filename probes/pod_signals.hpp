@@ -9,6 +9,15 @@
 // created before `revision_started` (a re-used ReplicaSet after an undo keeps its old pods) gets the restartCount of
 // its first sighting as baseline; only restarts after that count. The same split applies to OOM kills.
 //
+// Never Ready (crashloop_unready_restarts): a pod of this revision counts as never Ready only on evidence. The
+// tracker must have seen its Ready=False condition while none of its containers had ever restarted (restartCount 0,
+// not merely above the baseline), and that condition must still carry the same lastTransitionTime: a pod that
+// became Ready and unready again between two sightings has a later one. A Ready=True sighting or a changed
+// transition time is remembered for good. Pods seen first after a restart (a guard restart) never qualify: for
+// them only crashloop_restarts applies. This does not depend on the revision start: the guard's estimate of it can
+// be later than a new pod's creation when its cache lagged, and a pod of the revision's ReplicaSet that never
+// restarted has no history that the rule could misread.
+//
 // Grace periods are "longer than": a signal first seen at t with grace g fails at t + g + 1 ms, not at t + g.
 // Persistence is measured from the first sighting by this tracker (no timestamp exists for waiting reasons); a
 // guard restart therefore only ever delays a verdict.
@@ -71,6 +80,9 @@ class PodSignalTracker {
     std::map<std::pair<bool, std::size_t>, ContainerTrack> containers;  // key: (init, index in its status list)
     std::optional<TimePoint> unschedulable_since;
     std::optional<TimePoint> not_ready_since;  // Ready=False with no container waiting
+    std::optional<TimePoint> unready_anchor;   // Ready=False lastTransitionTime seen before any restart
+    bool was_ready = false;                    // evidence the pod has been Ready (or may have been)
+    bool never_ready = false;                  // as of the last sighting, see "Never Ready" above
   };
   struct Finding;
 

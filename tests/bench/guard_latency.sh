@@ -12,7 +12,8 @@
 #   deadline   image tag "unready" (Running, never Ready), progressDeadlineSeconds BENCH_DEADLINE (10). The daemon
 #              runs with [pods] ready_grace = "10m": its default (half the deadline) would roll the release back on
 #              the not-Ready pod signal before the deadline, which is a different breach.
-#   crashloop  image tag "crashloop" (podsim: CrashLoopBackOff, restartCount +1 every ~2 s), progressDeadlineSeconds
+#   crashloop  image tag "crashloop" (podsim: CrashLoopBackOff, with the sandbox's restart timing: the kubelet's
+#              back-off by default, restartCount +1 every ~2 s with CG_SANDBOX_RESTART_BACKOFF=fixed), progressDeadlineSeconds
 #              and idiom timeout BENCH_CRASH_DEADLINE (30): the idiom can only act at its timeout.
 # Deployments: BENCH_REPLICAS (2) replicas, maxSurge 0 / maxUnavailable 1, so a rollback must bring a healthy pod
 # back. Default total: 2 scenarios x 10 guarded x 5 rounds = 100 guarded rollbacks (50 per breach), same for the

@@ -163,7 +163,7 @@ def project(ev, t):
     else:
         c0 = (st.get("containerStatuses") or [{}])[0]
         r = cond(o, "Ready") or {}
-        out.update({"app": (m.get("labels") or {}).get("app"), "uid": m.get("uid"),
+        out.update({"app": (m.get("labels") or {}).get("app"), "uid": m.get("uid"), "phase": st.get("phase"),
                     "ready": r.get("status") == "True", "restarts": c0.get("restartCount", 0),
                     "waiting": ((c0.get("state") or {}).get("waiting") or {}).get("reason")})
     return out

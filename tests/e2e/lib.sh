@@ -359,11 +359,11 @@ verdict_is() {  # NAME IMAGE healthy|failed
 }
 
 # watch_pods NAME FILE: a background watch on NAME's pods; every change becomes a line
-# "<epoch seconds.ns> <pod> <image> <waiting reason or -> <ready or ->" in FILE. A watch, not a poll, so a short
+# "<epoch seconds.ns> <pod> <image> <waiting reason>- <ready>- <restartCount>" in FILE. A watch, not a poll, so a short
 # state (a CrashLoopBackOff between two crash cycles) is not missed.
 watch_pods() {
   kubectl -n "$NS" get pods -l "app=$1" -w -o \
-    'jsonpath={.metadata.name} {.spec.containers[0].image} {.status.containerStatuses[0].state.waiting.reason}- {.status.containerStatuses[0].ready}-{"\n"}' \
+    'jsonpath={.metadata.name} {.spec.containers[0].image} {.status.containerStatuses[0].state.waiting.reason}- {.status.containerStatuses[0].ready}- {.status.containerStatuses[0].restartCount}{"\n"}' \
     2>/dev/null > >(while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done >"$2") &
   E2E_BG_PIDS+=($!)
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Crash-looping release rolled back in seconds: v2 crash-loops (podsim: restartCount climbs every ~2 s), the guard
-# rolls back to v1 on the pod signal long before any progress deadline (600 s here), the record ends succeeded, and
-# `kubectl rollout status` succeeds. Prints the time from the first CrashLoopBackOff seen to all pods of the
-# healthy revision Ready (target <= 10 s; printed, not asserted: timing on a shared 2-core machine is a benchmark).
+# Crash-looping release rolled back in seconds: v2 crash-loops (podsim's default timing is the kubelet's back-off:
+# first restart at once, then 10 s, 20 s ...), the guard rolls back to v1 on the pod signal (CrashLoopBackOff after 2
+# restarts in a pod never Ready: about 13 s after the pod started) long before any progress deadline (600 s here),
+# the record ends succeeded, and `kubectl rollout status` succeeds. Prints the time from the first CrashLoopBackOff
+# after 2 restarts (the evidence) to all pods of the healthy revision Ready (target <= 10 s; printed, not asserted:
+# timing on a shared 2-core machine is a benchmark).
 . "$(dirname "$0")/lib.sh"
 e2e_init crashloop
 cg_start
@@ -18,7 +20,7 @@ t_clbo="" t_back=""
 deadline=$((SECONDS + 60))
 while [ -z "$t_back" ]; do
   ((SECONDS < deadline)) || fail "no rollback to a Ready v1 within 60 s of the crash-looping release"
-  [ -n "$t_clbo" ] || t_clbo=$(awk '/ CrashLoopBackOff- / { print $1; exit }' "$E2E_DIR/pods.watch")
+  [ -n "$t_clbo" ] || t_clbo=$(awk '/ CrashLoopBackOff- / && $NF >= 2 { print $1; exit }' "$E2E_DIR/pods.watch")
   snap=$(kubectl -n "$NS" get deploy,pods -l app=web -o json 2>/dev/null) || continue
   now=$(date +%s.%N)
   # Back: the template is v1 again and every pod that exists runs v1 and is Ready, as many as spec.replicas.
@@ -32,9 +34,9 @@ while [ -z "$t_back" ]; do
   fi
   sleep 0.2
 done
-say "first CrashLoopBackOff (watch) $(echo "$t_clbo - $t_set" | bc) s after set image"
+say "first CrashLoopBackOff after 2 restarts (watch) $(echo "$t_clbo - $t_set" | bc) s after set image"
 m=$(echo "$t_back - $t_clbo" | bc)
-say "MEASURE crashloop_to_healthy_ready_seconds=$m (target <= 10; from first CrashLoopBackOff to all v1 pods Ready)"
+say "MEASURE crashloop_to_healthy_ready_seconds=$m (target <= 10; from first CrashLoopBackOff after 2 restarts to all v1 pods Ready)"
 if [ "$(echo "$m > 10" | bc)" = 1 ]; then say "WARNING: above the 10 s target"; fi
 
 wait_rollout deployment web 30

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Pods that crash-looped before the daemon started count in full. The daemon records v1's baseline and is stopped;
-# v2 (crash-looping) is deployed while no daemon runs and crash-loops for ~15 s (podsim: one restart every ~2 s,
-# so its pods have 3+ restarts, all of them since v2's pods were created). Started again, the guard must count the
-# restarts the pods already have (they are pods of the new revision, created after it) and roll back at once:
-# RollbackStarted within 4 s of caches_synced. Waiting for 3 further restarts (the restartCount at first sight
-# taken as a baseline) would take >= 6 s.
+# v2 (crash-looping) is deployed while no daemon runs and crash-loops until a pod waits in CrashLoopBackOff after 3
+# restarts (about 35 s under the kubelet's back-off, podsim's default; about 5 s with CG_SANDBOX_RESTART_BACKOFF=fixed),
+# all of them since v2's pods were created. Started again, the guard must count the restarts the pods already have
+# (they are pods of the new revision, created after it) and roll back at once: RollbackStarted within 4 s of
+# caches_synced. Waiting for 3 further restarts (the restartCount at first sight taken as a baseline) would take
+# >= 6 s (minutes under the kubelet's back-off). The never-Ready rule (crashloop_unready_restarts) cannot be what
+# acts here: the guard first sees these pods after their restarts, so it has no evidence they were never Ready.
 . "$(dirname "$0")/lib.sh"
 e2e_init preexisting
 cg_start
@@ -20,8 +22,11 @@ max_restarts() {
   kubectl -n "$NS" get pods -l app=web -o json |
     jq '[.items[] | select(.spec.containers[0].image == "web:v2-crashloop") | .status.containerStatuses[0].restartCount // 0] | max // 0'
 }
-wait_until 30 "a v2 pod has restartCount >= 3 (no daemon running)" eval 'test "$(max_restarts)" -ge 3'
-sleep 8  # ~15 s of crash loop in all
+clbo3() {  # a v2 pod waits in CrashLoopBackOff after >= 3 restarts
+  kubectl -n "$NS" get pods -l app=web -o json | jq -e '[.items[] | select(.spec.containers[0].image == "web:v2-crashloop")
+    | .status.containerStatuses[0] | select(.restartCount >= 3 and .state.waiting.reason == "CrashLoopBackOff")] | length > 0'
+}
+wait_until 60 "a v2 pod in CrashLoopBackOff after >= 3 restarts (no daemon running)" clbo3
 say "v2 pods crash-looped without a daemon; highest restartCount $(max_restarts)"
 expect_eq "no rollback while no daemon ran" 0 "$(event_count web RollbackStarted)"
 

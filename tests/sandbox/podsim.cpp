@@ -1,8 +1,9 @@
 // podsim: the simulated kubelet and scheduler of the sandbox cluster (see spec/sandbox.md §3 and
 // tests/sandbox/podsim/simulator.hpp). Thin main: parse arguments, load the kubeconfig, wire, run.
 //
-//   podsim --kubeconfig F --nodes N --metrics-listen 127.0.0.1:PORT [--ready-delay 1s] [--crash-interval 2s]
-//          [--pull-interval 4s] [--rps 20] [--workers 4] [--watch-timeout 5m] [--log-level info]
+//   podsim --kubeconfig F --nodes N --metrics-listen 127.0.0.1:PORT [--ready-delay 1s]
+//          [--restart-backoff kubelet|fixed] [--crash-run 1s] [--crash-interval 2s] [--pull-interval 4s]
+//          [--rps 20] [--workers 4] [--watch-timeout 5m] [--log-level info]
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
 #include <boost/asio/co_spawn.hpp>
@@ -70,7 +71,8 @@ int main(int argc, char** argv) {
   namespace kube = canary_guard::kube;
 
   CLI::App app{"podsim: simulated kubelet and scheduler for the canary-guard sandbox cluster"};
-  std::string kubeconfig, listen, ready_delay_text = "1s", crash_text = "2s", pull_text = "4s", level = "info";
+  std::string kubeconfig, listen, ready_delay_text = "1s", crash_text = "2s", crash_run_text = "1s",
+      backoff_text = "kubelet", pull_text = "4s", level = "info";
   int nodes = 3;
   double rps = 20;
   int workers = 4;
@@ -78,7 +80,12 @@ int main(int argc, char** argv) {
   app.add_option("--nodes", nodes, "number of simulated nodes podsim-node-1..N")->check(CLI::Range(1, 1000));
   app.add_option("--metrics-listen", listen, "127.0.0.1:PORT for /metrics")->required();
   app.add_option("--ready-delay", ready_delay_text, "time from start to Ready for default images (e.g. 1s, 500ms)");
-  app.add_option("--crash-interval", crash_text, "one crash/OOM cycle of crashloop and oom images");
+  app.add_option("--restart-backoff", backoff_text,
+                 "how crashed containers restart: kubelet (at once, then 10 s, 20 s, 40 s ... capped at 5 min, as a "
+                 "real kubelet) or fixed (one crash every --crash-interval)")
+      ->check(CLI::IsMember({"kubelet", "fixed"}));
+  app.add_option("--crash-run", crash_run_text, "kubelet back-off: how long a crashing container runs before it exits");
+  app.add_option("--crash-interval", crash_text, "fixed back-off: one crash/OOM cycle of crashloop, crash<N> and oom images");
   app.add_option("--pull-interval", pull_text, "ErrImagePull/ImagePullBackOff alternation period");
   app.add_option("--rps", rps, "simulated requests per second per running pod")->check(CLI::Range(0.0, 10000.0));
   app.add_option("--workers", workers, "concurrent API writes")->check(CLI::Range(1, 64));
@@ -102,6 +109,8 @@ int main(int argc, char** argv) {
   };
   check_duration("--ready-delay", ready_delay_text, options.timing.ready_delay);
   check_duration("--crash-interval", crash_text, options.timing.crash_interval);
+  check_duration("--crash-run", crash_run_text, options.timing.crash_run);
+  options.timing.backoff = backoff_text == "fixed" ? podsim::RestartBackoff::fixed : podsim::RestartBackoff::kubelet;
   check_duration("--pull-interval", pull_text, options.timing.pull_interval);
   Duration watch_timeout{300'000};
   check_duration("--watch-timeout", watch_text, watch_timeout);
@@ -172,8 +181,10 @@ int main(int argc, char** argv) {
       },
       boost::asio::detached);
 
-  spdlog::info("action=start nodes={} metrics=http://{}/metrics ready_delay={}ms crash_interval={}ms api={}", nodes,
-               listen, options.timing.ready_delay.count(), options.timing.crash_interval.count(), (*creds).server);
+  spdlog::info("action=start nodes={} metrics=http://{}/metrics ready_delay={}ms restart_backoff={} crash_run={}ms "
+               "crash_interval={}ms api={}",
+               nodes, listen, options.timing.ready_delay.count(), backoff_text, options.timing.crash_run.count(),
+               options.timing.crash_interval.count(), (*creds).server);
   ioc.run();
   return 0;
 }

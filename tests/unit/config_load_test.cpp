@@ -41,6 +41,7 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(p.on_known_bad, q.on_known_bad);
   EXPECT_EQ(p.known_bad_min_interval, q.known_bad_min_interval);
   EXPECT_EQ(p.pods.crashloop_restarts, q.pods.crashloop_restarts);
+  EXPECT_EQ(p.pods.crashloop_unready_restarts, q.pods.crashloop_unready_restarts);
   EXPECT_EQ(p.pods.image_pull_grace, q.pods.image_pull_grace);
   EXPECT_EQ(p.pods.config_error_grace, q.pods.config_error_grace);
   EXPECT_EQ(p.pods.oom_kills, q.pods.oom_kills);
@@ -72,6 +73,7 @@ TEST(ConfigLoad, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c.defaults.on_known_bad, KnownBadAction::hold);
   EXPECT_EQ(c.defaults.known_bad_min_interval, seconds{3600});
   EXPECT_EQ(c.defaults.pods.crashloop_restarts, 3);
+  EXPECT_EQ(c.defaults.pods.crashloop_unready_restarts, 2);
   EXPECT_EQ(c.defaults.pods.image_pull_grace, seconds{120});
   EXPECT_EQ(c.defaults.pods.config_error_grace, seconds{60});
   EXPECT_EQ(c.defaults.pods.oom_kills, 2);
@@ -120,6 +122,7 @@ known_bad_min_interval = "2h"
 event_component = "cg-eu"
 [pods]
 crashloop_restarts = 5
+crashloop_unready_restarts = 0
 image_pull_grace = "3m"
 config_error_grace = "90s"
 oom_kills = 1
@@ -149,6 +152,7 @@ format = "json"
   EXPECT_EQ(c.defaults.known_bad_min_interval, seconds{7200});
   EXPECT_EQ(c.event_component, "cg-eu");
   EXPECT_EQ(c.defaults.pods.crashloop_restarts, 5);
+  EXPECT_EQ(c.defaults.pods.crashloop_unready_restarts, 0);  // 0 = off is allowed
   EXPECT_EQ(c.defaults.pods.image_pull_grace, seconds{180});
   EXPECT_EQ(c.defaults.pods.config_error_grace, seconds{90});
   EXPECT_EQ(c.defaults.pods.oom_kills, 1);
@@ -274,6 +278,10 @@ TEST(ConfigLoad, EachProblemHasExactPositionAndMessage) {
       {"rollbacks zero", "[guard]\nmax_concurrent_rollbacks = 0\n", 2, 28, "must be at least 1, found 0"},
       {"rollbacks negative", "[guard]\nmax_concurrent_rollbacks = -4\n", 2, 28, "must be at least 1, found -4"},
       {"restarts zero", "[pods]\ncrashloop_restarts = 0\n", 2, 22, "pods.crashloop_restarts: must be at least 1"},
+      {"unready restarts negative", "[pods]\ncrashloop_unready_restarts = -1\n", 2, 30,
+       "pods.crashloop_unready_restarts: must be at least 0, found -1"},
+      {"unready restarts as string", "[pods]\ncrashloop_unready_restarts = \"2\"\n", 2, 30,
+       "pods.crashloop_unready_restarts: expected an integer"},
       {"oom too big", "[pods]\noom_kills = 2147483648\n", 2, 13, "must be at most 2147483647"},
       // Choices.
       {"mode", "[selection]\nmode = \"optin\"\n", 2, 8, "invalid value \"optin\" (one of \"opt-out\", \"opt-in\"); did you mean \"opt-in\"?"},

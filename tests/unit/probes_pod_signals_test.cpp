@@ -171,6 +171,144 @@ TEST(PodSignals, CrashLoopThresholdFromPolicy) {
   EXPECT_EQ(h.at({pod("a", {waiting("CrashLoopBackOff", 1)})}, kStart).outcome, Outcome::fail);
 }
 
+// crashloop_unready_restarts (default 2): CrashLoopBackOff after 2 restarts in a pod of the revision that was never
+// Ready fails at once; the evidence for "never Ready" is a Ready=False seen before any restart whose
+// lastTransitionTime has not moved since. Timelines follow the kubelet's back-off (first restart at once, then
+// 10 s, 20 s ...) for a container that runs 1 s per attempt; the pod is created at 1 s and Ready=False since 1 s.
+TEST(PodSignals, CrashLoopNeverReadyRule) {
+  struct Sighting {
+    std::chrono::milliseconds at;
+    ContainerStateView c;
+    std::string ready;  // Ready condition status; "" = no Ready condition
+    std::chrono::milliseconds ready_since = 1s;
+  };
+  struct Case {
+    std::string name;
+    std::vector<Sighting> sightings;
+    Outcome want;
+    std::int32_t unready_restarts = 2;
+    std::int32_t restarts = 3;
+    TimePoint created = kStart + 1s;
+  };
+  const auto clbo = [](std::int32_t n) { return waiting("CrashLoopBackOff", n); };
+  const std::vector<Case> cases = {
+      {"crash loop, never Ready: fails after 2 restarts",
+       {{1s, running(false), "False"}, {2s, running(false, 1), "False"}, {3s, clbo(1), "False"},
+        {12s, running(false, 2), "False"}, {13s, clbo(2), "False"}},
+       Outcome::fail},
+      {"boundary: back-off after 1 restart is not yet",
+       {{1s, running(false), "False"}, {2s, running(false, 1), "False"}, {3s, clbo(1), "False"}},
+       Outcome::inconclusive},
+      {"boundary: running after its 2nd restart is no CrashLoopBackOff",
+       {{1s, running(false), "False"}, {3s, clbo(1), "False"}, {12s, running(false, 2), "False"}},
+       Outcome::pass},
+      {"crashes once at start-up, then Ready",
+       {{1s, running(false), "False"}, {2s, running(false, 1), "False"}, {3s, running(true, 1), "True", 3s}},
+       Outcome::pass},
+      {"crashes twice at start-up, then Ready",
+       {{1s, running(false), "False"}, {2s, running(false, 1), "False"}, {3s, clbo(1), "False"},
+        {12s, running(false, 2), "False"}, {13s, running(true, 2), "True", 13s}},
+       Outcome::pass},
+      {"was Ready, then 2 restarts: only crashloop_restarts applies",
+       {{1s, running(false), "False"}, {3s, running(true), "True", 3s}, {60s, running(false, 1), "False", 60s},
+        {61s, clbo(1), "False", 60s}, {72s, clbo(2), "False", 60s}},
+       Outcome::inconclusive},
+      {"was Ready, then 3 restarts: crashloop_restarts fails it",
+       {{1s, running(false), "False"}, {3s, running(true), "True", 3s}, {61s, clbo(1), "False", 60s},
+        {93s, clbo(3), "False", 60s}},
+       Outcome::fail},
+      {"Ready between two sightings (transition time moved)",
+       {{1s, running(false), "False"}, {13s, clbo(2), "False", 10s}},
+       Outcome::inconclusive},
+      {"first seen after a restart (guard restarted): no evidence",
+       {{3s, clbo(1), "False"}, {13s, clbo(2), "False"}},
+       Outcome::inconclusive},
+      {"first seen at 2 restarts: no evidence", {{13s, clbo(2), "False"}}, Outcome::inconclusive},
+      {"Ready condition appears only after the first restart",
+       {{1s, running(false), ""}, {2s, running(false, 1), "False"}, {13s, clbo(2), "False"}},
+       Outcome::inconclusive},
+      {"no Ready condition at all", {{1s, running(false), ""}, {13s, clbo(2), ""}}, Outcome::inconclusive},
+      {"Ready Unknown (node lost) is no evidence",
+       {{1s, running(false), "False"}, {13s, clbo(2), "Unknown", 12s}},
+       Outcome::inconclusive},
+      {"rule off (0)",
+       {{1s, running(false), "False"}, {13s, clbo(2), "False"}},
+       Outcome::inconclusive,
+       0},
+      {"threshold 3: 2 restarts are not enough",
+       {{1s, running(false), "False"}, {13s, clbo(2), "False"}},
+       Outcome::inconclusive,
+       3},
+      {"threshold 1: one restart in back-off is enough",
+       {{1s, running(false), "False"}, {3s, clbo(1), "False"}},
+       Outcome::fail,
+       1},
+      {"pod from before the revision, first seen after restarts: no evidence",
+       {{1s, running(false, 5), "False"}, {13s, clbo(7), "False"}},
+       Outcome::inconclusive,
+       2,
+       3,
+       kStart - 1h},
+      {"pod from before the revision (a lagging revision start), never restarted, never Ready: evidence",
+       {{1s, running(false), "False"}, {13s, clbo(2), "False"}},
+       Outcome::fail,
+       2,
+       3,
+       kStart - 1s},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Harness h;
+    h.policy.crashloop_unready_restarts = c.unready_restarts;
+    h.policy.crashloop_restarts = c.restarts;
+    ProbeResult r;
+    for (const Sighting& s : c.sightings) {
+      PodView p = pod("a", {s.c}, c.created);
+      p.conditions.pop_back();  // the helper's Ready; replaced as the sighting says
+      if (!s.ready.empty())
+        p.conditions.push_back(Condition{"Ready", s.ready, s.ready == "True" ? "" : "ContainersNotReady",
+                                         kStart + s.ready_since, kStart + s.ready_since});
+      r = h.at({p}, kStart + s.at);
+    }
+    EXPECT_EQ(r.outcome, c.want) << r.detail;
+    if (r.outcome == Outcome::fail) {
+      EXPECT_EQ(r.reason, "crash_loop");
+    }
+  }
+}
+
+// The guard's revision start may carry milliseconds; creationTimestamp has whole seconds. A pod created in the same
+// second belongs to the revision (all its restarts count: baseline 0); one a second earlier does not (baseline = its
+// restartCount when first seen, here 1).
+TEST(PodSignals, RevisionStartWithMillisecondsAndPodsWithWholeSeconds) {
+  struct Case {
+    std::chrono::milliseconds created;  // relative to kStart; the revision started at kStart + 500 ms
+    Outcome want;
+  };
+  for (const Case& c : {Case{0ms, Outcome::fail}, Case{1000ms, Outcome::fail}, Case{-1000ms, Outcome::inconclusive}}) {
+    PodSignalTracker t{kStart + 500ms};
+    config::PodPolicy policy;
+    PodView p = pod("a", {running(false, 1)}, kStart + c.created);
+    t.observe({&p}, kStart + 1s);
+    p.containers = {waiting("CrashLoopBackOff", 3)};
+    t.observe({&p}, kStart + 13s);
+    EXPECT_EQ(t.evaluate(policy, kDeadline, kStart + 13s).outcome, c.want) << c.created.count();
+  }
+}
+
+TEST(PodSignals, CrashLoopNeverReadyDetail) {
+  Harness h;
+  PodView p = pod("a", {running(false)});
+  h.at({p}, kStart + 1s);
+  p.containers = {waiting("CrashLoopBackOff", 2)};
+  const auto r = h.at({p}, kStart + 13s);
+  EXPECT_EQ(r.outcome, Outcome::fail);
+  EXPECT_EQ(r.detail, "pod a container 0 waiting CrashLoopBackOff after 2 restarts, never Ready");
+  // The classic threshold says nothing about Ready.
+  p.containers = {waiting("CrashLoopBackOff", 3)};
+  EXPECT_EQ(h.at({p}, kStart + 34s).detail, "pod a container 0 waiting CrashLoopBackOff after 3 restarts");
+}
+
 ContainerStateView oom(std::int32_t restarts, std::string waiting_reason = "CrashLoopBackOff") {
   auto c = waiting(std::move(waiting_reason), restarts);
   c.last_terminated_reason = "OOMKilled";

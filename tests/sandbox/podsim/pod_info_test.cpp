@@ -175,7 +175,7 @@ TEST(StatusContains, RoundTripOfOwnStatus) {
                                                        {"status", read_back}})
                                   ->status,
                               written));
-  pod.advance(start + std::chrono::seconds{11}, Timing{});  // one more restart
+  pod.advance(start + std::chrono::seconds{13}, Timing{});  // one more restart (kubelet back-off: 10 s after 2 s)
   EXPECT_FALSE(status_contains(read_back, pod.status_json()));
 }
 

@@ -22,6 +22,67 @@ std::optional<int> number_after(std::string_view token, std::string_view prefix,
 
 std::string hex64(std::uint64_t v) { return fmt::format("{:016x}", v); }
 
+// A duration as Go's time.Duration prints whole seconds ("10s", "1m20s", "5m0s"), as in the kubelet's message.
+std::string go_seconds(Duration d) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  return s < 60 ? fmt::format("{}s", s) : fmt::format("{}m{}s", s / 60, s % 60);
+}
+
+constexpr int kMaxRestarts = 1'000'000;
+
+Terminated exited(std::string reason, int exit_code) {
+  Terminated t;
+  t.reason = std::move(reason);
+  t.exit_code = exit_code;
+  return t;
+}
+
+// RestartBackoff::kubelet: attempts 0, 1, ... each run `run` and then exit with `exit`'s reason and code; all of them when
+// `crashes` is empty, else the first *crashes (the next attempt runs for good). A running attempt is Ready once it
+// has run `ready_after` (never when empty); a crashing one only if `ready_while_crashing`.
+ContainerSnapshot kubelet_timeline(std::optional<int> crashes, Terminated exit, bool ready_while_crashing,
+                                   std::optional<Duration> ready_after, TimePoint start, TimePoint now, Duration run) {
+  ContainerSnapshot s;
+  s.started = true;
+  run = std::max(Duration{1}, run);
+  TimePoint attempt_start = start;
+  std::optional<TimePoint> last_update;  // flowcontrol.Backoff's entry: when the back-off last moved
+  Duration backoff{0};
+  for (int k = 0;; ++k) {
+    const bool crashing = !crashes || k < *crashes;
+    const TimePoint finished = attempt_start + run;
+    if (!crashing || now < finished || k >= kMaxRestarts) {
+      s.kind = StateKind::running;
+      s.running_since = attempt_start;
+      s.restart_count = k;
+      s.ready = (!crashing || ready_while_crashing) && ready_after && now - attempt_start >= *ready_after;
+      return s;
+    }
+    // doBackOff: no entry yet, or none since longer than 2 x max -> restart at once and start at 10 s; otherwise
+    // wait the current back-off, then double it (capped).
+    Duration wait{0};
+    if (!last_update || finished - *last_update > kBackoffReset) {
+      backoff = kBackoffInitial;
+    } else {
+      wait = backoff;
+      backoff = std::min(backoff * 2, kBackoffMax);
+    }
+    exit.started_at = attempt_start;
+    exit.finished_at = finished;
+    s.last_terminated = exit;
+    const TimePoint restart = finished + wait;
+    last_update = restart;
+    if (now < restart) {
+      s.kind = StateKind::waiting;
+      s.reason = "CrashLoopBackOff";
+      s.message = fmt::format("back-off {} restarting failed container (simulated by podsim)", go_seconds(wait));
+      s.restart_count = k;
+      return s;
+    }
+    attempt_start = restart;
+  }
+}
+
 std::string container_id(std::string_view uid, std::string_view name, int restart) {
   const auto key = fmt::format("{}/{}/{}", uid, name, restart);
   // 64 hex digits like a real runtime ID; four differently salted hashes.
@@ -111,6 +172,7 @@ Behaviour parse_behaviour(std::string_view image) noexcept {
     else if (token == "pullfail") b.pullfail = true;
     else if (token == "unready") b.unready = true;
     else if (token == "oom") b.oom = true;
+    else if (auto c = number_after(token, "crash", 1000); c && *c > 0) b.startup_crashes = *c;
     else if (auto n = number_after(token, "slow", 86400)) b.slow_seconds = *n;
     else if (auto p = number_after(token, "errors", 100)) b.error_percent = *p;
     else if (auto ms = number_after(token, "latency", 600000)) b.latency_ms = *ms;
@@ -137,7 +199,15 @@ ContainerSnapshot simulate_container(const Behaviour& b, TimePoint start, TimePo
   }
 
   s.started = true;
-  if (b.crashloop) {
+  const Duration ready_after = b.slow_seconds ? Duration{std::int64_t{*b.slow_seconds} * 1000} : t.ready_delay;
+  if (t.backoff == RestartBackoff::kubelet) {
+    if (b.crashloop) return kubelet_timeline(std::nullopt, exited("Error", 1), false, std::nullopt, start, now, t.crash_run);
+    if (b.oom) return kubelet_timeline(std::nullopt, exited("OOMKilled", 137), true, t.ready_delay, start, now, t.crash_run);
+    if (b.startup_crashes > 0)
+      return kubelet_timeline(b.startup_crashes, exited("Error", 1), false,
+                              b.unready ? std::nullopt : std::optional{ready_after}, start, now, t.crash_run);
+  }
+  if (b.crashloop || (b.startup_crashes > 0 && !b.oom && elapsed < cycle * b.startup_crashes)) {
     // Runs for half a cycle, exits 1, then sits in back-off; each later cycle is one more restart.
     const Duration run_for = cycle / 2;
     if (elapsed < run_for) {
@@ -172,10 +242,22 @@ ContainerSnapshot simulate_container(const Behaviour& b, TimePoint start, TimePo
     return s;
   }
 
+  if (b.startup_crashes > 0) {
+    // fixed, after its last crash: runs for good from the end of that cycle.
+    const Duration run_for = cycle / 2;
+    const TimePoint since = start + cycle * b.startup_crashes;
+    const TimePoint finished = since - cycle + run_for;
+    s.kind = StateKind::running;
+    s.running_since = since;
+    s.restart_count = b.startup_crashes;
+    s.last_terminated = Terminated{"Error", 1, b.startup_crashes == 1 ? start : finished - run_for, finished};
+    s.ready = !b.unready && now - since >= ready_after;
+    return s;
+  }
+
   s.kind = StateKind::running;
   s.running_since = start;
   if (b.unready) return s;
-  const Duration ready_after = b.slow_seconds ? Duration{std::int64_t{*b.slow_seconds} * 1000} : t.ready_delay;
   s.ready = elapsed >= ready_after;
   return s;
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The pure half of podsim: what a simulated pod looks like at a given moment. Image tags select a behaviour
-// (crashloop, pullfail, unready, slow<N>, oom, errors<P>, latency<MS>); the state of each container is a function
+// (crashloop, crash<N>, pullfail, unready, slow<N>, oom, errors<P>, latency<MS>); the state of each container is a function
 // of (behaviour, start time, now, timing), so a restart of podsim continues where the cluster says the pod is.
 // Only pod-level condition transition times are remembered, because "since when" cannot be recomputed for a
 // condition that flaps. No I/O, no clock reads: tests drive it with explicit time points.
@@ -23,6 +23,7 @@ struct Behaviour {
   bool pullfail = false;
   bool unready = false;
   bool oom = false;
+  int startup_crashes = 0;          // crash<N>: exits N times at start-up, then runs (and becomes Ready)
   std::optional<int> slow_seconds;  // Ready after N s instead of --ready-delay
   int error_percent = 0;            // 0..100: share of simulated requests answered with 500
   std::optional<int> latency_ms;    // centre of the simulated latency distribution
@@ -36,11 +37,26 @@ std::string_view image_tag(std::string_view image) noexcept;
 // Unknown or malformed tokens are ignored (a plain version tag such as "v1" is the default behaviour).
 Behaviour parse_behaviour(std::string_view image) noexcept;
 
+// How a crashed container is restarted.
+//  - kubelet: as the kubelet's per-container back-off (pkg/kubelet/kuberuntime doBackOff with
+//    flowcontrol.Backoff, 1.20): the first crash is restarted at once, later ones after 10 s, 20 s, 40 s ...
+//    capped at 5 min; a container that ran longer than 10 min before it crashed starts over at once. While it
+//    waits the container is `waiting/CrashLoopBackOff` with the restartCount of the attempt that crashed.
+//  - fixed: one crash per crash_interval (the old podsim timing: restartCount climbs every 2 s).
+enum class RestartBackoff { kubelet, fixed };
+
 struct Timing {
   Duration ready_delay{1000};
-  Duration crash_interval{2000};  // one crash/OOM cycle; restartCount climbs once per cycle
+  RestartBackoff backoff = RestartBackoff::kubelet;
+  Duration crash_run{1000};       // kubelet: how long a crashing (or OOM-killed) container runs before it exits
+  Duration crash_interval{2000};  // fixed: one crash/OOM cycle; restartCount climbs once per cycle
   Duration pull_interval{4000};   // ErrImagePull and ImagePullBackOff alternate at this period
 };
+
+// The kubelet's container restart back-off (see RestartBackoff).
+inline constexpr Duration kBackoffInitial{10'000};
+inline constexpr Duration kBackoffMax{300'000};
+inline constexpr Duration kBackoffReset{600'000};  // 2 x max: flowcontrol.Backoff's hasExpired
 
 enum class StateKind { waiting, running, terminated };
 
