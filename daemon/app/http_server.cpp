@@ -124,9 +124,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       res.result(http::status::ok);
       res.body() = "ok\n";
     } else if (target == "/readyz") {
-      const bool ready = ready_ && ready_();
-      res.result(ready ? http::status::ok : http::status::service_unavailable);
-      res.body() = ready ? "ready\n" : "caches not synced\n";
+      const std::string why = ready_ ? ready_() : std::string("starting");
+      res.result(why.empty() ? http::status::ok : http::status::service_unavailable);
+      res.body() = why.empty() ? "ready\n" : "not ready: " + why + "\n";
     } else if (target == "/analysis") {
       res.result(http::status::ok);
       res.set(http::field::content_type, "application/json");

@@ -20,7 +20,8 @@ namespace canary_guard::app {
 
 class HttpServer {
  public:
-  using ReadyFn = std::function<bool()>;
+  // Empty when ready; otherwise why not (the body of a 503 from /readyz).
+  using ReadyFn = std::function<std::string()>;
   // The body of GET /analysis; empty (no metric analysis configured): "[]".
   using AnalysisFn = std::function<std::string()>;
   HttpServer(boost::asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready,

@@ -65,7 +65,14 @@ Metrics::Metrics(std::string_view version)
       prom_duration_(prometheus::BuildHistogram()
                          .Name("canary_guard_prometheus_request_duration_seconds")
                          .Help("Duration of requests to Prometheus.")
+                         .Register(*registry_)),
+      informer_live_(BuildGauge()
+                         .Name("canary_guard_informer_live")
+                         .Help("1 while the informer's cache of the resource is live (listed, watch open and "
+                               "showing life); 0 otherwise: nothing time-based is judged from it.")
                          .Register(*registry_)) {
+  for (auto r : {"deployments", "replicasets", "daemonsets", "controllerrevisions", "pods"})
+    informer_live_.Add({{"resource", r}}).Set(0);
   build_info_.Add({{"version", std::string(version)}, {"revision", "unknown"}}).Set(1);
   for (auto a : {"mark_healthy", "rollback", "resume_rollback", "confirm_patched", "rollback_succeeded",
                  "rollback_failed", "supersede", "hold"})
@@ -151,6 +158,10 @@ void Metrics::prometheus_request(std::string_view endpoint, int code, double sec
 }
 
 void Metrics::decision(std::string_view action) { decisions_.Add({{"action", std::string(action)}}).Increment(); }
+
+void Metrics::informer_live(std::string_view resource, bool live) {
+  informer_live_.Add({{"resource", std::string(resource)}}).Set(live ? 1 : 0);
+}
 
 void Metrics::forget_workload(const std::string& ns, const std::string& w, std::string_view kind) {
   prometheus::Labels l{{"namespace", ns}, {"workload", w}, {"kind", std::string(kind)}};

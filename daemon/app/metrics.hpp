@@ -32,6 +32,7 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   void pod_signal(const std::string& ns, const std::string& workload, std::string_view reason) override;
   void kube_request(std::string_view verb, std::string_view resource, int code);
   void decision(std::string_view action) override;
+  void informer_live(std::string_view resource, bool live) override;
   // Drops a workload's series when it is deleted or no longer guarded (R5.2).
   void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind) override;
 
@@ -67,6 +68,7 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   prometheus::Family<prometheus::Counter>& round_overruns_;
   prometheus::Family<prometheus::Counter>& prom_requests_;
   prometheus::Family<prometheus::Histogram>& prom_duration_;
+  prometheus::Family<prometheus::Gauge>& informer_live_;
 };
 
 }  // namespace canary_guard::app

@@ -83,7 +83,7 @@ int run_guard(const RunOptions& opts) {
   guard::Controller controller(ioc, **client, cfg, clock, &metrics, host, analyzer.get());
   HttpServer::AnalysisFn analysis_body;
   if (analyzer) analysis_body = [&analyzer] { return render_analysis(analyzer->snapshot()); };
-  HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.synced(); }, analysis_body);
+  HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.not_ready(); }, analysis_body);
   if (auto l = http.listen(cfg.server.listen); !l) {
     std::cerr << "error: " << l.error() << '\n';
     return 2;

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -145,6 +146,102 @@ awaitable<void> Controller::write_analysis(const std::string& path, const std::s
 
 Controller::~Controller() = default;
 
+std::string Controller::caches_not_live(Kind kind) const {
+  auto check = [](const auto& informer, const char* resource) -> std::string {
+    std::string why = informer.why_not_live();
+    return why.empty() ? why : std::string(resource) + ": " + why;
+  };
+  for (std::string why : kind == Kind::deployment
+                             ? std::array{check(deployments_, "deployments"), check(replicasets_, "replicasets"),
+                                          check(pods_, "pods")}
+                             : std::array{check(daemonsets_, "daemonsets"), check(revisions_, "controllerrevisions"),
+                                          check(pods_, "pods")})
+    if (!why.empty()) return why;
+  return {};
+}
+
+std::string Controller::not_ready() const {
+  std::string out;
+  auto check = [&](const auto& informer, const char* resource) {
+    std::string why = informer.why_not_live();
+    if (!why.empty()) out += (out.empty() ? "" : "; ") + std::string("informer ") + resource + " not live: " + why;
+  };
+  check(deployments_, "deployments");
+  check(replicasets_, "replicasets");
+  check(daemonsets_, "daemonsets");
+  check(revisions_, "controllerrevisions");
+  check(pods_, "pods");
+  return out;
+}
+
+awaitable<void> Controller::watch_liveness() {
+  asio::steady_timer timer(ioc_);
+  while (!stopped_) {
+    bool became_live = false;
+    auto look = [&](const auto& informer, const char* resource) {
+      const std::string why = informer.why_not_live();
+      const bool live = why.empty();
+      auto [it, first] = informer_live_.try_emplace(resource, live);
+      if (!first && it->second == live) return;
+      it->second = live;
+      if (metrics_) metrics_->informer_live(resource, live);
+      if (first && live) return;
+      if (live) {
+        became_live = !first;
+        spdlog::info("component=controller informer={} event=live", resource);
+      } else if (!first || informer.has_synced()) {
+        spdlog::warn("component=controller informer={} event=not_live reason=\"{}\"", resource, why);
+      }
+    };
+    look(deployments_, "deployments");
+    look(replicasets_, "replicasets");
+    look(daemonsets_, "daemonsets");
+    look(revisions_, "controllerrevisions");
+    look(pods_, "pods");
+    if (became_live)
+      for (const auto& [uid, key] : workload_by_uid_) queue_.add(key);
+    timer.expires_after(std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+awaitable<Result<bool>> Controller::evidence_confirmed(const WorkloadKey& key, const WorkloadState& st,
+                                                       const ObserveContext& ctx, const Decision& d) {
+  auto fresh = co_await FreshView::read(client_, key);
+  if (!fresh) co_return unexpected(fresh.error());
+  WorkloadState copy = st;  // the grace timers and baselines as they are; the real state is left alone
+  ObserveContext fresh_ctx = ctx;
+  fresh_ctx.caches_not_live.clear();  // read from the apiserver just now
+  const TimePoint now = clock_.now();
+  auto obs = observe(key, **fresh, copy, fresh_ctx, now);
+  std::string why;
+  if (!obs) {
+    why = "the workload is gone or no longer guarded";
+  } else {
+    const Decision again = decide(obs->snapshot, obs->policy, now);
+    if (again.action != Action::rollback) {
+      why = "fresh decision=" + std::string(to_string(again.action)) + " reason=" + again.reason;
+    } else if (!again.current || !d.current || again.current->hash != d.current->hash || !again.target ||
+               !d.target || again.target->hash != d.target->hash) {
+      why = "fresh decision names another revision";
+    }
+  }
+  if (why.empty()) co_return true;
+  spdlog::warn("workload={}/{} kind={} decision=none reason=evidence_not_confirmed cached_reason={} detail=\"{}\"",
+               key.ns, key.name, kind_token(key.kind), d.reason, why);
+  // The cache disagreed with the apiserver: it may have stopped updating without anyone noticing. Relist.
+  if (key.kind == Kind::deployment) {
+    deployments_.request_relist();
+    replicasets_.request_relist();
+  } else {
+    daemonsets_.request_relist();
+    revisions_.request_relist();
+  }
+  pods_.request_relist();
+  co_return false;
+}
+
 bool Controller::synced() const {
   return deployments_.has_synced() && replicasets_.has_synced() && daemonsets_.has_synced() &&
          revisions_.has_synced() && pods_.has_synced();
@@ -259,6 +356,7 @@ awaitable<void> Controller::run() {
   asio::co_spawn(ioc_, daemonsets_.run(), log_errors("informer_daemonsets"));
   asio::co_spawn(ioc_, revisions_.run(), log_errors("informer_controllerrevisions"));
   asio::co_spawn(ioc_, pods_.run(), log_errors("informer_pods"));
+  asio::co_spawn(ioc_, watch_liveness(), log_errors("liveness"));
 
   asio::steady_timer timer(ioc_);
   while (!synced() && !stopped_) {
@@ -321,7 +419,7 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   auto& slot = state_[k];
   if (!slot) slot = std::make_unique<WorkloadState>();
   WorkloadState& st = *slot;
-  const ObserveContext ctx{config_, started_at_, slots_.others(k), analyzer_};
+  const ObserveContext ctx{config_, started_at_, slots_.others(k), analyzer_, caches_not_live(key.kind)};
   auto obs = observe(key, *view_, st, ctx, now);
   if (!obs) {
     // Deleted or not guarded (any more): forget it.
@@ -361,6 +459,13 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   spdlog::debug("workload={} revision_hash={} decision={} reason={} complete={} failure={} hold={}", k,
                 obs->snapshot.current_hash, to_string(d.action), d.reason, obs->snapshot.rollout_complete,
                 obs->snapshot.failure ? obs->snapshot.failure->reason : "-", obs->snapshot.hold ? obs->snapshot.hold->reason : "-");
+  if (d.action == Action::rollback && !d.dry_run) {
+    // The evidence is read again from the apiserver itself before anything is written: a cache that silently
+    // stopped updating (frozen watch) must never roll back a release that is fine by now.
+    auto confirmed = co_await evidence_confirmed(key, st, ctx, d);
+    if (!confirmed) co_return unexpected(confirmed.error());
+    if (!*confirmed) co_return std::optional<Duration>{std::chrono::seconds{1}};
+  }
   ActContext actx{writer_, slots_, metrics_, clock_};
   auto r = co_await act(*obs, d, st, actx);
   if (!r) co_return unexpected(r.error());

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -21,6 +22,7 @@
 #include "daemon/guard/act.hpp"
 #include "daemon/guard/analyzer.hpp"
 #include "daemon/guard/events.hpp"
+#include "daemon/guard/fresh_view.hpp"
 #include "daemon/guard/guard_metrics.hpp"
 #include "daemon/guard/kube_writer.hpp"
 #include "daemon/guard/latest_writes.hpp"
@@ -45,11 +47,23 @@ class Controller {
   boost::asio::awaitable<void> run();
   void stop();
   bool synced() const;
+  // Empty when ready (/readyz 200): every informer listed and live. Otherwise which one is not, and why.
+  std::string not_ready() const;
 
  private:
   class CacheView;
 
   boost::asio::awaitable<void> worker();
+  // Once a second: each informer's liveness; logs and reports (canary_guard_informer_live) every change, and
+  // re-queues every workload when a cache becomes live again (what was held is judged at once).
+  boost::asio::awaitable<void> watch_liveness();
+  // Why a cache that workloads of `kind` are judged from is not live; empty when all are.
+  std::string caches_not_live(Kind kind) const;
+  // Before a rollback PATCH: the workload, its revisions and pods read fresh from the apiserver and judged again by
+  // the same rules (observe + decide on a copy of the state). False when the fresh picture does not call for the
+  // same rollback; the informers that disagreed then relist.
+  boost::asio::awaitable<Result<bool>> evidence_confirmed(const WorkloadKey& key, const WorkloadState& st,
+                                                          const ObserveContext& ctx, const Decision& d);
   // One pass for one workload; the value is when to look again without an event (nullopt: on events only).
   boost::asio::awaitable<Result<std::optional<Duration>>> reconcile(const WorkloadKey& key);
   void wire_handlers();
@@ -93,6 +107,7 @@ class Controller {
   Analyzer* analyzer_ = nullptr;
   bool stopped_ = false;
   TimePoint started_at_;
+  std::map<std::string, bool> informer_live_;  // by resource, as last reported
 };
 
 }  // namespace canary_guard::guard

@@ -173,6 +173,9 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
                 "them from the ReplicaSet); removing them.");
   // Doubt means no action: until the status describes the latest spec, nothing is judged.
   if (!s.status_current || s.current_hash.empty()) return make(Action::none, "status_not_current", {});
+  // A cache whose watch failed or went silent shows the past: time-based rules (ready grace, deadlines) would run
+  // against a frozen picture. Hold everything until it is live again.
+  if (s.cache_not_live) return make(Action::none, "cache_not_live", {});
   const Revision* cur = find_hash(s.revisions, s.current_hash);
   if (!cur) return make(Action::none, "current_revision_unknown", {});
 

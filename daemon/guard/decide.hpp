@@ -47,6 +47,8 @@ struct Snapshot {
   // The workload status describes its latest spec: observedGeneration >= generation and (Deployment) the revision
   // annotation equals the highest ReplicaSet revision. Without it nothing is judged (spec §8 controller lag).
   bool status_current = false;
+  // Set (why) while a cache the snapshot was built from is not live: nothing is judged, as for a stale status.
+  std::optional<std::string> cache_not_live;
   bool paused = false;
   std::string current_hash;         // revision the workload's template is on; empty when not known yet
   std::vector<Revision> revisions;  // owned revisions, any order

@@ -105,6 +105,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
   s.on_delete = reading.on_delete;
   s.rollback_wait_limit = reading.rollback_wait_limit;
   s.current_hash = reading.current_hash;
+  if (!ctx.caches_not_live.empty()) s.cache_not_live = ctx.caches_not_live;
   if (std::any_of(s.revisions.begin(), s.revisions.end(), [](const Revision& r) { return r.verdict.has_value(); }))
     st.seen_verdict = true;
   if (!s.status_current || s.current_hash.empty()) {
@@ -137,7 +138,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
     st.complete_since.reset();
     st.completed_once = false;
     const TimePoint pods_since = st.last_observed ? st.revision_started : std::min(current_created, now);
-    st.tracker = std::make_unique<probes::PodSignalTracker>(pods_since);
+    st.tracker.emplace(pods_since);
     st.ds_last.reset();
     st.ds_last_progress.reset();
   }

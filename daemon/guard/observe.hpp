@@ -9,7 +9,8 @@
 // daemonset_rules.cpp); observe() itself is kind-neutral.
 //
 // Rules that live here or in the kind rules (each with its reason):
-//  - Trust nothing stale: the status must describe the latest spec (observedGeneration, the revision annotation
+//  - Trust nothing stale: a cache that is not live (its watch failed or went silent) is no picture of the present
+//    (ObserveContext::caches_not_live); the status must describe the latest spec (observedGeneration, the revision annotation
 //    equal to the highest ReplicaSet revision, spec §8) and the cache must already show our own last PATCH.
 //  - The DaemonSet's current revision is the ControllerRevision whose template equals the DaemonSet's (highest
 //    number among equals), not merely the highest number: a status event can arrive before the revision bump.
@@ -67,7 +68,7 @@ struct WorkloadState {
   TimePoint revision_started{};  // anchor of the own deadline timer
   std::optional<TimePoint> complete_since;
   bool completed_once = false;  // the current revision was seen complete with pods
-  std::unique_ptr<probes::PodSignalTracker> tracker;
+  std::optional<probes::PodSignalTracker> tracker;  // a value: the fresh re-check before a PATCH judges on a copy
   std::optional<probes::DaemonSetView> ds_last;
   std::optional<TimePoint> ds_last_progress;
   std::optional<TimePoint> last_observed;
@@ -111,6 +112,9 @@ struct ObserveContext {
   TimePoint daemon_started;
   int rollbacks_in_flight = 0;  // across the fleet, excluding this workload
   const AnalysisView* analysis = nullptr;  // null: metric analysis off
+  // Why a cache this workload is judged from is not live (kube/liveness.hpp); empty when all are. While it is set
+  // nothing is judged for the workload (Snapshot::cache_not_live): a frozen picture is doubt.
+  std::string caches_not_live;
 };
 
 // nullopt when the workload is gone, being deleted, or not guarded: the caller forgets its state.

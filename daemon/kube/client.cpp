@@ -13,6 +13,12 @@
 
 #include <algorithm>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <spdlog/spdlog.h>
+
 #include "daemon/kube/line_framer.hpp"
 #include "daemon/net/tls_peer.hpp"
 
@@ -36,6 +42,19 @@ struct Client::Connection {
 };
 
 namespace {
+
+// TCP keepalive on every connection to the apiserver, as Go's net.Dialer does (probe after 30 s idle, every 10 s,
+// give up after 3): a peer that vanished (a dropped flow, a rebooted node) ends the connection in about a minute
+// instead of at the read deadline. Best effort: a failure only loses this early notice.
+void set_keepalive(tcp::socket& s) {
+  boost::system::error_code ec;
+  s.set_option(boost::asio::socket_base::keep_alive(true), ec);
+  const int fd = s.native_handle();
+  int idle = 30, interval = 10, count = 3;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
 
 constexpr std::size_t kHeaderLimit = 64u << 10;
 constexpr std::size_t kErrorBodyLimit = 1u << 20;
@@ -196,6 +215,7 @@ Task<Result<std::unique_ptr<Client::Connection>>> Client::connect(SteadyTime dea
   tcp_stream.expires_at(deadline);
   co_await tcp_stream.async_connect(endpoints, redirect_error(use_awaitable, ec));
   if (ec) co_return unexpected(transport_error(ec, "connect " + creds_.host + ":" + creds_.port));
+  set_keepalive(tcp_stream.socket());
 
   const std::string& name = creds_.tls_server_name.empty() ? creds_.host : creds_.tls_server_name;
   if (!net::set_tls_peer_name(conn->stream.native_handle(), name, !creds_.insecure_skip_tls_verify))
@@ -252,9 +272,11 @@ Task<Result<RawResponse>> Client::attempt(std::string_view method, const std::st
   parser.body_limit(options_.body_limit);
   co_await http::async_read(conn->stream, conn->buffer, parser, redirect_error(use_awaitable, ec));
   if (ec) {
-    if (ec == http::error::body_limit)
-      co_return unexpected(make_error(ErrorKind::bad_data, "response body over " + std::to_string(options_.body_limit) +
-                                                               " bytes"));
+    if (ec == http::error::body_limit) {
+      Error e = make_error(ErrorKind::bad_data, "response body over " + std::to_string(options_.body_limit) + " bytes");
+      e.reason = std::string(kBodyTooLarge);
+      co_return unexpected(std::move(e));
+    }
     if (ec == http::error::partial_message)
       co_return unexpected(make_error(ErrorKind::bad_data, "truncated response"));
     retry_fresh = reused && !parser.got_some() && net::is_stale_connection_error(ec);
@@ -356,6 +378,14 @@ Task<Result<Ok>> Client::list_pages_raw(std::string path, ListOptions opts, int 
     auto page = co_await perform("LIST", "GET", list_target(path, opts), {}, {});
     if (page && (page->status < 200 || page->status >= 300))
       page = unexpected(error_from_response(page->status, page->body));
+    if (!page && page.error().reason == kBodyTooLarge && opts.limit > kMinPageLimit) {
+      // A page over the body cap (large objects: sidecar-injected pods, big environments) is fetched again with
+      // half the items, down to a floor, from the same position; later pages keep the smaller size. Memory stays
+      // bounded by the cap and the list completes instead of failing the same way for ever.
+      opts.limit = std::max(kMinPageLimit, opts.limit / 2);
+      spdlog::info("list=\"{}\" event=page_too_large retry_limit={}", path, opts.limit);
+      continue;
+    }
     if (!page) {
       // An expired continue token: the snapshot is gone, start over once (apiserver etcd3/errors.go).
       if (page.error().kind == ErrorKind::gone && !opts.continue_token.empty() && !restarted) {
@@ -480,8 +510,11 @@ Task<Result<Ok>> Client::watch(std::string path, WatchOptions opts, LineHandler 
   count("WATCH", target, status);
   if (status == 401) auth_.invalidate();
 
-  // The server closes the stream after timeoutSeconds; silence well beyond that means a dead peer.
-  const auto idle = std::chrono::seconds{std::max(opts.timeout_seconds, 60) + 30};
+  if (status == 200 && opts.on_established) opts.on_established();
+  // The server closes the stream after timeoutSeconds (and sends bookmarks meanwhile); silence beyond that plus a
+  // short grace means a connection that stopped moving without closing (a frozen proxy): end it, so the informer
+  // re-watches and, until then, reports itself not live.
+  const auto idle = std::chrono::seconds{(opts.timeout_seconds > 0 ? opts.timeout_seconds : 60)} + opts.idle_grace;
   std::vector<char> buf(64u << 10);
   LineFramer framer(options_.max_line);
   std::string error_body;

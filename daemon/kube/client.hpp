@@ -59,6 +59,11 @@ struct WatchOptions {
   bool allow_bookmarks = true;
   std::string label_selector;
   std::string field_selector;
+  // Silence allowed on an open stream beyond timeout_seconds before it counts as dead (a frozen connection: a proxy
+  // or load balancer that stopped forwarding without closing). The read deadline is timeout_seconds + this.
+  std::chrono::seconds idle_grace{10};
+  // Called once the server answered 200 and the stream is open (the informer counts that as a sign of life).
+  std::function<void()> on_established;
 };
 
 enum class PatchType { json, merge, strategic };

@@ -36,6 +36,11 @@ struct Error {
 template <class T>
 using Result = Expected<T, Error>;
 
+// Error::reason of a response refused locally for exceeding ClientOptions::body_limit.
+inline constexpr std::string_view kBodyTooLarge = "BodyTooLarge";
+// The smallest page a list is cut down to when pages exceed the body cap.
+inline constexpr int kMinPageLimit = 16;
+
 Error make_error(ErrorKind kind, std::string message);
 
 // Maps an HTTP status + optional Status body + Retry-After header value to an Error. Never throws.

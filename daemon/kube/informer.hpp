@@ -1,8 +1,9 @@
 #pragma once
 // Informer<View>: keeps a projected cache of one resource in sync with the API server, as client-go's reflector
-// does: paged LIST, then WATCH from the list's resourceVersion with bookmarks and a jittered 300-600 s timeout;
-// re-watch from the last RV when a stream ends; relist on 410 Gone (HTTP or ERROR event); reconnect with
-// jittered exponential backoff (0.5 s .. 30 s) on other errors. A relist diffs against the cache so objects
+// does: paged LIST, then WATCH from the list's resourceVersion with bookmarks and a jittered 40-50 s timeout (short,
+// so that a live stream always speaks within the liveness bound, liveness.hpp); re-watch from the last RV when a
+// stream ends; relist on 410 Gone (HTTP or ERROR event) or when asked (request_relist); reconnect with jittered
+// exponential backoff (0.5 s .. 30 s) on other errors. live() says whether the cache can be taken as current. A relist diffs against the cache so objects
 // that vanished while we were away produce on_delete. Handlers only see keys and projected views; they are meant
 // to enqueue keys (daemon/kube/work_queue.hpp), not to do work. Owned by the daemon wiring; one thread.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
@@ -23,7 +24,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/clock.hpp"
 #include "daemon/kube/client.hpp"
+#include "daemon/kube/liveness.hpp"
 #include "daemon/kube/projection.hpp"
 #include "daemon/kube/resources.hpp"
 
@@ -34,8 +37,10 @@ struct InformerOptions {
   std::string label_selector;
   std::string field_selector;
   int page_limit = 500;
-  int watch_timeout_min_s = 300;
-  int watch_timeout_max_s = 600;
+  int watch_timeout_min_s = 40;
+  int watch_timeout_max_s = 50;
+  Duration liveness_bound{std::chrono::seconds{60}};  // see liveness.hpp; must exceed watch_timeout_max_s + 10 s
+  const MonotonicClock* clock = nullptr;              // null: the steady clock
   std::chrono::milliseconds backoff_min{500};
   std::chrono::milliseconds backoff_max{30'000};
 };
@@ -66,19 +71,33 @@ class Backoff {
   std::chrono::milliseconds min_, max_, next_;
 };
 
+inline constexpr Duration kVeryShortWatch{std::chrono::seconds{1}};
+
 template <class View>
 class Informer {
  public:
   using value_type = View;
   using Handler = std::function<void(const std::string& key, const View* obj)>;
 
-  Informer(Client& client, InformerOptions opts) : client_(client), opts_(std::move(opts)) {}
+  Informer(Client& client, InformerOptions opts)
+      : client_(client), opts_(std::move(opts)), clock_(opts_.clock ? opts_.clock : &steady_), liveness_(opts_.liveness_bound) {}
 
   void on_add(Handler h) { on_add_ = std::move(h); }
   void on_update(Handler h) { on_update_ = std::move(h); }
   void on_delete(Handler h) { on_delete_ = std::move(h); }  // gets the final (or last known) state
 
   bool has_synced() const noexcept { return synced_; }
+  // The cache shows the cluster as it is now, within the liveness bound (liveness.hpp).
+  bool live() const { return liveness_.live(clock_->elapsed()); }
+  // Empty when live; otherwise why not, one phrase.
+  std::string why_not_live() const { return liveness_.why_not(clock_->elapsed()); }
+  const std::string& path() const noexcept { return opts_.path; }
+  // Lists again soon (a fresh read disagreed with the cache): at once between watches, else when the open watch
+  // next delivers or ends.
+  void request_relist() {
+    relist_requested_ = true;
+    if (timer_) timer_->cancel();
+  }
   const View* find(const std::string& key) const {
     auto it = cache_.find(key);
     return it == cache_.end() ? nullptr : &it->second;
@@ -97,11 +116,17 @@ class Informer {
     Backoff backoff(opts_.backoff_min, opts_.backoff_max);
     bool need_list = true;
     while (!stopped_) {
+      if (relist_requested_) {
+        relist_requested_ = false;
+        need_list = true;
+        spdlog::info("informer=\"{}\" event=relist reason=requested", opts_.path);
+      }
       if (need_list) {
         auto r = co_await relist();
         if (stopped_) break;
         if (!r) {
           ++stats_.errors;
+          liveness_.failed("list failed: " + describe(r.error()));
           spdlog::warn("informer=\"{}\" event=list_failed {}", opts_.path, describe(r.error()));
           co_await sleep(timer, backoff.next(rng_));
           continue;
@@ -117,29 +142,53 @@ class Informer {
           std::uniform_int_distribution<int>(opts_.watch_timeout_min_s, opts_.watch_timeout_max_s)(rng_);
       w.label_selector = opts_.label_selector;
       w.field_selector = opts_.field_selector;
+      w.on_established = [this] { liveness_.alive(clock_->elapsed()); };
       ++stats_.watches;
       std::optional<Error> event_error;
       std::uint64_t before = stats_.events;
+      const Duration watch_started = clock_->elapsed();
       auto r = co_await client_.watch(opts_.path, w, [&](std::string_view line) {
         auto a = apply_line(line);
         if (!a) {
           event_error = a.error();
           return false;
         }
-        return !stopped_;
+        liveness_.alive(clock_->elapsed());
+        return !stopped_ && !relist_requested_;
       });
       if (stopped_) break;
       std::optional<Error> err = event_error ? event_error : (!r ? std::optional<Error>(r.error()) : std::nullopt);
       if (!err) {
+        if (!relist_requested_) liveness_.alive(clock_->elapsed());
+        if (!relist_requested_ && stats_.events == before && clock_->elapsed() - watch_started < kVeryShortWatch) {
+          // A stream that ends within a second with nothing in it (a proxy or server closing at once) is retried
+          // with backoff, as the reflector does for a "very short watch", never in a hot loop.
+          auto delay = backoff.next(rng_);
+          spdlog::warn("informer=\"{}\" event=very_short_watch retry_in_ms={}", opts_.path, delay.count());
+          co_await sleep(timer, delay);
+          continue;
+        }
         backoff.reset();  // clean end of stream (timeoutSeconds): re-watch from the last RV at once
+        continue;
+      }
+      if (event_error && event_error->kind == ErrorKind::bad_data) {
+        // An event we could not project: skipping it would leave the cache silently wrong about that object (and
+        // the next event for it may never come). End the watch and relist; the relist keeps what it cannot read.
+        ++stats_.errors;
+        liveness_.failed("watch event could not be read: relisting");
+        spdlog::warn("informer=\"{}\" event=relist reason=undecodable_event {}", opts_.path, describe(*err));
+        need_list = true;
+        co_await sleep(timer, backoff.next(rng_));
         continue;
       }
       if (err->kind == ErrorKind::gone) {
         spdlog::info("informer=\"{}\" event=relist reason=gone rv={}", opts_.path, rv_);
+        liveness_.failed("watch expired (410 Gone): relisting");
         need_list = true;
         continue;
       }
       ++stats_.errors;
+      liveness_.failed("watch failed: " + describe(*err));
       if (stats_.events > before) backoff.reset();  // it worked for a while: start gently again
       auto delay = backoff.next(rng_);
       spdlog::warn("informer=\"{}\" event=watch_failed retry_in_ms={} {}", opts_.path, delay.count(), describe(*err));
@@ -159,8 +208,10 @@ class Informer {
 
   // --- building blocks, public so unit tests can drive the cache without a server -----------------------------
 
-  // Relist result: replaces the cache, calling on_add / on_update (RV changed) / on_delete (vanished).
-  void replace(std::vector<View> items, std::string list_rv) {
+  // Relist result: replaces the cache, calling on_add / on_update (RV changed) / on_delete (vanished). When the
+  // list was not `complete` (some items did not project), an object missing from it may be one of those: it stays
+  // in the cache as it was and is never reported deleted (that would erase the guard's state for a live workload).
+  void replace(std::vector<View> items, std::string list_rv, bool complete = true) {
     std::unordered_map<std::string, View> next;
     next.reserve(items.size());
     for (auto& v : items) {
@@ -177,20 +228,26 @@ class Informer {
         next.erase(old);
       }
     }
-    for (auto& [key, obj] : next)
+    for (auto& [key, obj] : next) {
+      if (!complete) {
+        cache_.insert_or_assign(key, std::move(obj));
+        continue;
+      }
       if (on_delete_) on_delete_(key, &obj);
+    }
     rv_ = std::move(list_rv);
     synced_ = true;
+    liveness_.listed(clock_->elapsed());
   }
 
-  // One watch line. An Error only for ERROR events (the caller relists on gone); undecodable lines are counted
-  // and skipped, because a relist would hit the same object again.
+  // One watch line. An Error for ERROR events (the caller relists on gone) and for a line that does not project
+  // (bad_data: the caller ends the watch and relists rather than skip an object's change).
   Result<Ok> apply_line(std::string_view line) {
     auto ev = decoder_.decode_event<View>(line);
     if (!ev) {
       ++stats_.decode_errors;
       spdlog::warn("informer=\"{}\" event=decode_failed error=\"{}\"", opts_.path, ev.error());
-      return Ok{};
+      return unexpected(make_error(ErrorKind::bad_data, "watch event: " + ev.error()));
     }
     switch (ev->type) {
       case EventType::error:
@@ -230,6 +287,7 @@ class Informer {
     lo.field_selector = opts_.field_selector;
     std::vector<View> items;
     std::string list_rv;
+    bool complete = true;
     // A decoder of its own: its buffers grow to a whole page and are freed when the relist ends, while decoder_
     // stays sized for single watch events.
     Decoder pages;
@@ -241,6 +299,7 @@ class Informer {
           if (!page) return unexpected(make_error(ErrorKind::bad_data, page.error()));
           if (page->resource_version) list_rv = std::move(*page->resource_version);
           for (const auto& e : page->errors) {
+            complete = false;
             ++stats_.decode_errors;
             spdlog::warn("informer=\"{}\" event=decode_failed error=\"{}\"", opts_.path, e);
           }
@@ -250,7 +309,7 @@ class Informer {
         });
     if (!r) co_return unexpected(r.error());
     if (list_rv.empty()) co_return unexpected(make_error(ErrorKind::bad_data, "list without resourceVersion"));
-    replace(std::move(items), std::move(list_rv));
+    replace(std::move(items), std::move(list_rv), complete);
     co_return Ok{};
   }
 
@@ -262,6 +321,10 @@ class Informer {
 
   Client& client_;
   InformerOptions opts_;
+  SteadyClock steady_;
+  const MonotonicClock* clock_;
+  Liveness liveness_;
+  bool relist_requested_ = false;
   Decoder decoder_;  // watch lines; reused so each event costs no parser allocation
   std::unordered_map<std::string, View> cache_;
   std::string rv_;

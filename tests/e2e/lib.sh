@@ -19,6 +19,7 @@ CG_RUNS=0
 NS=""
 E2E_EXTRA_NS=()
 E2E_BG_PIDS=()   # background watchers a test started; killed by pid at the end  # further namespaces a test created; deleted with NS
+E2E_CLUSTER_OBJECTS=()  # cluster-scoped objects a test created ("clusterrole/NAME"); deleted at the end
 E2E_DIR=""
 E2E_FAILED=1  # cleared by e2e_pass; anything else (a failed command under set -e, a signal) counts as a failure
 
@@ -97,6 +98,7 @@ e2e_cleanup() {
   cg_stop || true
   local p
   for p in "${E2E_BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${E2E_CLUSTER_OBJECTS[@]}"; do kubectl delete "$p" --wait=false >/dev/null 2>&1 || true; done
   if [ "$E2E_FAILED" = 1 ] && [ -n "$E2E_DIR" ]; then
     e2e_dump >"$E2E_DIR/state.txt" 2>&1 || true
     say "logs kept in $E2E_DIR" >&2

@@ -37,7 +37,7 @@ struct Rig {
   std::unique_ptr<HttpServer> server;
 
   explicit Rig(HttpServer::AnalysisFn fn) {
-    server = std::make_unique<HttpServer>(ioc, std::make_shared<prometheus::Registry>(), [] { return true; },
+    server = std::make_unique<HttpServer>(ioc, std::make_shared<prometheus::Registry>(), [] { return std::string(); },
                                           std::move(fn));
     auto l = server->listen("127.0.0.1:0");
     EXPECT_TRUE(l) << (l ? "" : l.error());

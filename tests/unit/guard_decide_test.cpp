@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "daemon/guard/decide.hpp"
 
 namespace cg = canary_guard;
@@ -50,6 +52,31 @@ TEST(Decide, StaleStatusNeverActs) {
   EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
   s.current_hash = "zzz";  // not among the revisions (cache lag)
   EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
+}
+
+TEST(Decide, CacheNotLiveNeverActs) {
+  // Whatever the snapshot shows (a failure, a complete bake, a rollback to confirm), a cache that is not live holds.
+  struct Case {
+    const char* name;
+    std::function<void(Snapshot&)> set;
+  };
+  const std::vector<Case> cases = {
+      {"failure", [](Snapshot& s) { s.failure = Finding{"pod_signal:not_ready", "pod not Ready"}; }},
+      {"complete, baked", [](Snapshot& s) {
+         s.rollout_complete = true;
+         s.complete_since = T0 - 1h;
+       }},
+      {"baseline", [](Snapshot& s) { s.baseline_eligible = true; }},
+  };
+  for (const auto& c : cases) {
+    auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+    c.set(s);
+    ASSERT_NE(decide(s, policy(), T0).action, Action::none) << c.name << ": the case must act when live";
+    s.cache_not_live = "pods: watch failed";
+    const auto d = decide(s, policy(), T0);
+    EXPECT_EQ(d.action, Action::none) << c.name;
+    EXPECT_EQ(d.reason, "cache_not_live") << c.name;
+  }
 }
 
 TEST(Decide, DisabledDoesNothing) {

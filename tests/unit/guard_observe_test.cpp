@@ -134,9 +134,10 @@ struct World {
     add_rs(hash, rev, at);
   }
   std::optional<Observation> look(cg::TimePoint now, cg::TimePoint daemon_started = T0 - 2h) {
-    const ObserveContext ctx{config, daemon_started, 0};
+    const ObserveContext ctx{config, daemon_started, 0, nullptr, caches_not_live};
     return observe(key, cluster, st, ctx, now);
   }
+  std::string caches_not_live;
 };
 
 TEST(Observe, GoneOrUnguardedWorkloadGivesNothing) {
@@ -407,3 +408,25 @@ TEST(Observe, DaemonSetDipAfterCompleteIsNotATimeout) {
 }
 
 }  // namespace
+
+TEST(Observe, ACacheThatIsNotLiveJudgesNothing) {
+  // The own timer would fail this rollout at T0 + 10s (OwnTimerStillFailsARolloutThatNeverCompleted); while a cache
+  // it is judged from is not live (a frozen watch), the picture may be minutes old: no failure reaches decide.
+  World w;
+  w.release("h2", 2, T0);
+  w.add_pods("h2", 1, T0 + 1s, /*ready=*/false);
+  w.look(T0 + 100ms);
+  w.caches_not_live = "pods: no sign of life for 61 s (frozen watch?)";
+  auto o = w.look(T0 + 10s);
+  ASSERT_TRUE(o);
+  ASSERT_TRUE(o->snapshot.cache_not_live);
+  EXPECT_EQ(decide(o->snapshot, o->policy, T0 + 10s).action, Action::none);
+  EXPECT_EQ(decide(o->snapshot, o->policy, T0 + 10s).reason, "cache_not_live");
+  // Live again: the same picture is judged as before.
+  w.caches_not_live.clear();
+  o = w.look(T0 + 11s);
+  ASSERT_TRUE(o);
+  EXPECT_FALSE(o->snapshot.cache_not_live);
+  ASSERT_TRUE(o->snapshot.failure);
+  EXPECT_EQ(o->snapshot.failure->reason, "progress_deadline");
+}

@@ -70,12 +70,30 @@ TEST_F(InformerTest, ErrorEventIsReturnedGoneMeansRelist) {
   EXPECT_EQ(r.error().kind, ErrorKind::gone);
 }
 
-TEST_F(InformerTest, UndecodableLinesAreSkippedAndCounted) {
-  EXPECT_TRUE(inf_->apply_line("garbage"));
-  EXPECT_TRUE(inf_->apply_line(R"({"type":"ADDED","object":{"metadata":{"name":"x"},"spec":{"replicas":"no"}}})"));
+TEST_F(InformerTest, UndecodableLinesEndTheWatchForARelist) {
+  // Skipping a line would leave the cache wrong about that object; the caller ends the watch and relists.
+  for (const char* line : {"garbage", R"({"type":"ADDED","object":{"metadata":{"name":"x"},"spec":{"replicas":"no"}}})"}) {
+    auto r = inf_->apply_line(line);
+    ASSERT_FALSE(r) << line;
+    EXPECT_EQ(r.error().kind, ErrorKind::bad_data) << line;
+  }
   EXPECT_EQ(inf_->stats().decode_errors, 2u);
   EXPECT_TRUE(inf_->cache().empty());
   EXPECT_TRUE(log_.empty());
+}
+
+TEST_F(InformerTest, AnIncompleteRelistNeverReportsAnObjectDeleted) {
+  inf_->replace({view("a", "keep", "1"), view("a", "unreadable", "1")}, "5");
+  log_.clear();
+  // "unreadable" did not project in this relist: it is missing from the items, but not gone.
+  inf_->replace({view("a", "keep", "2")}, "9", /*complete=*/false);
+  EXPECT_EQ(log_, (std::vector<std::string>{"update a/keep 2"}));
+  ASSERT_NE(inf_->find("a/unreadable"), nullptr);
+  EXPECT_EQ(inf_->resource_version(), "9");
+  // A complete relist without it: now it is gone.
+  log_.clear();
+  inf_->replace({view("a", "keep", "2")}, "10");
+  EXPECT_EQ(log_, (std::vector<std::string>{"delete a/unreadable 1"}));
 }
 
 TEST_F(InformerTest, RelistDiffsAgainstCache) {
@@ -100,6 +118,37 @@ TEST(Backoff, DoublesWithJitterAndCaps) {
   }
   b.reset();
   EXPECT_EQ(b.peek(), std::chrono::milliseconds{500});
+}
+
+}  // namespace
+}  // namespace canary_guard::kube
+
+namespace canary_guard::kube {
+namespace {
+
+TEST(InformerLiveness, ListedThenSilentPastTheBound) {
+  boost::asio::io_context ioc;
+  Credentials c;
+  c.server = "https://127.0.0.1:1";
+  c.insecure_skip_tls_verify = true;
+  auto client = Client::make(ioc, c);
+  ASSERT_TRUE(client) << client.error();
+  ManualClock clock;
+  InformerOptions opts;
+  opts.path = paths::deployments();
+  opts.clock = &clock;
+  Informer<probes::DeploymentView> inf(**client, opts);
+  EXPECT_FALSE(inf.live());
+  EXPECT_EQ(inf.why_not_live(), "not listed yet");
+  inf.replace({}, "10");
+  EXPECT_TRUE(inf.live());
+  clock.advance(std::chrono::seconds{60});
+  EXPECT_TRUE(inf.live());
+  clock.advance(std::chrono::milliseconds{1});
+  EXPECT_FALSE(inf.live());
+  EXPECT_NE(inf.why_not_live().find("no sign of life"), std::string::npos);
+  inf.replace({}, "11");  // a relist is a sign of life
+  EXPECT_TRUE(inf.live());
 }
 
 }  // namespace

@@ -1,0 +1,84 @@
+#include "daemon/guard/fresh_view.hpp"
+
+#include "daemon/guard/act.hpp"  // both()
+#include "daemon/kube/projection.hpp"
+#include "daemon/kube/resources.hpp"
+
+namespace canary_guard::guard {
+namespace {
+
+using boost::asio::awaitable;
+
+// Every item of a consistent, paged list, projected. Any item that does not project is an error: a view with a
+// hole in it is no evidence.
+template <class View>
+awaitable<kube::Result<std::vector<View>>> list_all(kube::Client& client, std::string path, kube::ListOptions lo) {
+  std::vector<View> out;
+  kube::Decoder decoder;
+  auto r = co_await client.list_pages_raw(
+      std::move(path), std::move(lo), 500,
+      [&](std::string_view body, bool restarted) -> Expected<std::string, kube::Error> {
+        if (restarted) out.clear();
+        auto page = decoder.decode_list<View>(body);
+        if (!page) return unexpected(kube::make_error(kube::ErrorKind::bad_data, page.error()));
+        if (!page->errors.empty())
+          return unexpected(kube::make_error(kube::ErrorKind::bad_data, "fresh read: " + page->errors.front()));
+        for (auto& v : page->items) out.push_back(std::move(v));
+        return std::move(page->continue_token);
+      });
+  if (!r) co_return unexpected(r.error());
+  co_return out;
+}
+
+template <class T>
+std::vector<const T*> owned_by(const std::vector<T>& all, const std::string& uid) {
+  std::vector<const T*> out;
+  if (uid.empty()) return out;
+  for (const auto& v : all)
+    if (v.meta.controller_uid == uid) out.push_back(&v);
+  return out;
+}
+
+}  // namespace
+
+awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client& client, const WorkloadKey& key) {
+  auto view = std::make_unique<FreshView>();
+  kube::ListOptions one;
+  one.field_selector = "metadata.name=" + key.name;
+  if (key.kind == Kind::deployment) {
+    auto [w, revs] = co_await both(list_all<probes::DeploymentView>(client, kube::paths::deployments(key.ns), one),
+                                   list_all<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns), {}));
+    if (!w) co_return unexpected(w.error());
+    if (!revs) co_return unexpected(revs.error());
+    if (!w->empty()) view->deployment_ = std::move(w->front());
+    view->replicasets_ = std::move(*revs);
+  } else {
+    auto [w, revs] =
+        co_await both(list_all<probes::DaemonSetView>(client, kube::paths::daemonsets(key.ns), one),
+                      list_all<probes::ControllerRevisionView>(client, kube::paths::controllerrevisions(key.ns), {}));
+    if (!w) co_return unexpected(w.error());
+    if (!revs) co_return unexpected(revs.error());
+    if (!w->empty()) view->daemonset_ = std::move(w->front());
+    view->revisions_ = std::move(*revs);
+  }
+  auto pods = co_await list_all<probes::PodView>(client, kube::paths::pods(key.ns), {});
+  if (!pods) co_return unexpected(pods.error());
+  view->pods_ = std::move(*pods);
+  co_return view;
+}
+
+const probes::DeploymentView* FreshView::deployment(const std::string& ns, const std::string& name) const {
+  return deployment_ && deployment_->meta.ns == ns && deployment_->meta.name == name ? &*deployment_ : nullptr;
+}
+const probes::DaemonSetView* FreshView::daemonset(const std::string& ns, const std::string& name) const {
+  return daemonset_ && daemonset_->meta.ns == ns && daemonset_->meta.name == name ? &*daemonset_ : nullptr;
+}
+std::vector<const probes::ReplicaSetView*> FreshView::replicasets_of(const std::string& uid) const {
+  return owned_by(replicasets_, uid);
+}
+std::vector<const probes::ControllerRevisionView*> FreshView::revisions_of(const std::string& uid) const {
+  return owned_by(revisions_, uid);
+}
+std::vector<const probes::PodView*> FreshView::pods_of(const std::string& uid) const { return owned_by(pods_, uid); }
+
+}  // namespace canary_guard::guard

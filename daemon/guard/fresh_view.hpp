@@ -1,0 +1,44 @@
+#pragma once
+// FreshView: a ClusterView of one workload read fresh from the apiserver (consistent reads, never the informer
+// caches): the workload, its revision objects (ReplicaSets / ControllerRevisions) and the pods of its namespace.
+// Before a rollback PATCH the controller runs observe() and decide() again on it, so the evidence a rollback rests
+// on is the apiserver's present, not a cache that may have stopped updating (a frozen watch nobody noticed yet).
+// Owned by the reconcile that reads it; its pointers stay valid while it lives.
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/guard/observe.hpp"
+#include "daemon/guard/workload_key.hpp"
+#include "daemon/kube/client.hpp"
+
+namespace canary_guard::guard {
+
+class FreshView final : public ClusterView {
+ public:
+  // An error when a read fails or an object does not project: no fresh evidence, so no rollback now.
+  static boost::asio::awaitable<kube::Result<std::unique_ptr<FreshView>>> read(kube::Client& client,
+                                                                               const WorkloadKey& key);
+
+  const probes::DeploymentView* deployment(const std::string& ns, const std::string& name) const override;
+  const probes::DaemonSetView* daemonset(const std::string& ns, const std::string& name) const override;
+  std::vector<const probes::ReplicaSetView*> replicasets_of(const std::string& owner_uid) const override;
+  std::vector<const probes::ControllerRevisionView*> revisions_of(const std::string& owner_uid) const override;
+  std::vector<const probes::PodView*> pods_of(const std::string& owner_uid) const override;
+
+  std::size_t pod_count() const { return pods_.size(); }
+
+ private:
+  std::optional<probes::DeploymentView> deployment_;
+  std::optional<probes::DaemonSetView> daemonset_;
+  std::vector<probes::ReplicaSetView> replicasets_;
+  std::vector<probes::ControllerRevisionView> revisions_;
+  std::vector<probes::PodView> pods_;
+};
+
+}  // namespace canary_guard::guard
