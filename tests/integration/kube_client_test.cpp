@@ -2,6 +2,8 @@
 // Skips with a reason when the sandbox environment is absent.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
 #include <boost/asio/co_spawn.hpp>
@@ -174,6 +176,36 @@ TEST_F(KubeClientIT, ABurstWaitsForItsRequestSlotsInsteadOfOpeningAConnectionEac
   EXPECT_EQ(failed, 0);
   EXPECT_GE(peak, 1);
   EXPECT_LE(peak, 3) << "more connections than max_connections were open at once";
+}
+
+TEST_F(KubeClientIT, PagesOverTheBodyCapAreFetchedAgainSmaller) {
+  // 40 ConfigMaps of 3 KB under a 64 KiB body cap: a page of 500 (all 40, ~120 KB) is over the cap, as 500 pods of
+  // 40 KB are over the daemon's 16 MiB. The list must halve its pages (down to 16: ~48 KB) and complete, with
+  // every item once, instead of failing the same way for ever.
+  const std::string blob(3000, 'x');
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(create_configmap("big-" + std::to_string(i), json{{"blob", blob}}));
+  ClientOptions o;
+  o.body_limit = 64u << 10;
+  auto c = Client::make(ioc_, admin_creds_, o);
+  ASSERT_TRUE(c) << c.error();
+  std::set<std::string> names;
+  int pages = 0;
+  auto r = run(ioc_, (*c)->list_pages(paths::configmaps(ns_), {}, 500, [&](json& page, bool restarted) {
+    if (restarted) names.clear();
+    ++pages;
+    for (auto& item : page["items"]) names.insert(item["metadata"]["name"].get<std::string>());
+  }));
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_EQ(names.size(), 40u);
+  EXPECT_GE(pages, 3);  // 16 + 16 + 8
+  // The cap itself still holds: below the floor a page that does not fit is an error, never an unbounded read.
+  ClientOptions tiny;
+  tiny.body_limit = 8u << 10;
+  auto t = Client::make(ioc_, admin_creds_, tiny);
+  ASSERT_TRUE(t) << t.error();
+  auto failed = run(ioc_, (*t)->list_pages(paths::configmaps(ns_), {}, 500, [](json&, bool) {}));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().reason, kBodyTooLarge);
 }
 
 TEST_F(KubeClientIT, WrongCaIsRefused) {

@@ -66,7 +66,10 @@ TEST(Decide, CacheNotLiveNeverActs) {
          s.rollout_complete = true;
          s.complete_since = T0 - 1h;
        }},
-      {"baseline", [](Snapshot& s) { s.baseline_eligible = true; }},
+      {"paused while blind, decisive again", [](Snapshot& s) {
+         s.guard_pause_note = true;
+         s.metrics_required = true;
+       }},
   };
   for (const auto& c : cases) {
     auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
