@@ -70,7 +70,12 @@ Metrics::Metrics(std::string_view version)
                          .Name("canary_guard_informer_live")
                          .Help("1 while the informer's cache of the resource is live (listed, watch open and "
                                "showing life); 0 otherwise: nothing time-based is judged from it.")
-                         .Register(*registry_)) {
+                         .Register(*registry_)),
+      events_dropped_(BuildCounter()
+                          .Name("canary_guard_events_dropped_total")
+                          .Help("Kubernetes Events dropped because the Event queue was full (Events are best effort).")
+                          .Register(*registry_)
+                          .Add({})) {
   for (auto r : {"deployments", "replicasets", "daemonsets", "controllerrevisions", "pods"})
     informer_live_.Add({{"resource", r}}).Set(0);
   build_info_.Add({{"version", std::string(version)}, {"revision", "unknown"}}).Set(1);
@@ -158,6 +163,8 @@ void Metrics::prometheus_request(std::string_view endpoint, int code, double sec
 }
 
 void Metrics::decision(std::string_view action) { decisions_.Add({{"action", std::string(action)}}).Increment(); }
+
+void Metrics::event_dropped() { events_dropped_.Increment(); }
 
 void Metrics::informer_live(std::string_view resource, bool live) {
   informer_live_.Add({{"resource", std::string(resource)}}).Set(live ? 1 : 0);

@@ -33,6 +33,7 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   void kube_request(std::string_view verb, std::string_view resource, int code);
   void decision(std::string_view action) override;
   void informer_live(std::string_view resource, bool live) override;
+  void event_dropped() override;
   // Drops a workload's series when it is deleted or no longer guarded (R5.2).
   void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind) override;
 
@@ -69,6 +70,7 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   prometheus::Family<prometheus::Counter>& prom_requests_;
   prometheus::Family<prometheus::Histogram>& prom_duration_;
   prometheus::Family<prometheus::Gauge>& informer_live_;
+  prometheus::Counter& events_dropped_;
 };
 
 }  // namespace canary_guard::app

@@ -108,7 +108,10 @@ Controller::Controller(asio::io_context& ioc, kube::Client& client, const config
       clock_(clock),
       metrics_(metrics),
       events_(client, clock, config.event_component, std::move(host)),
-      writer_(ioc, client, events_),
+      writer_(ioc, client, events_,
+              [metrics](const PendingEvent&) {
+                if (metrics) metrics->event_dropped();
+              }),
       queue_(ioc, steady_),
       deployments_(client, {.path = kube::paths::deployments()}),
       replicasets_(client, {.path = kube::paths::replicasets()}),

@@ -24,6 +24,8 @@ class GuardMetrics {
   virtual void decision(std::string_view action) = 0;
   // canary_guard_informer_live{resource}: 1 while the informer's cache is live (kube/liveness.hpp), else 0.
   virtual void informer_live(std::string_view /*resource*/, bool /*live*/) {}
+  // canary_guard_events_dropped_total: an Event dropped because the Event queue was full.
+  virtual void event_dropped() {}
   // The workload was deleted or is no longer guarded: drop its series (R5.2).
   virtual void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind) = 0;
 };

@@ -100,18 +100,7 @@ awaitable<Result<Ok>> KubeWriter::set_paused(const Observation& obs, bool paused
 }
 
 void KubeWriter::event(const ObjectRef& obj, std::string type, std::string reason, std::string message) {
-  asio::co_spawn(
-      ioc_,
-      [events = &events_, obj, type = std::move(type), reason = std::move(reason),
-       message = std::move(message)]() -> awaitable<void> { co_await events->record(obj, type, reason, message); },
-      [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          spdlog::error("component=events event=crashed error=\"{}\"", ex.what());
-        }
-      });
+  queue_.push(PendingEvent{obj, std::move(type), std::move(reason), std::move(message)});
 }
 
 }  // namespace canary_guard::guard

@@ -2,13 +2,14 @@
 // KubeWriter: the guard's Writer (act.hpp) on the Kubernetes API. Record annotations are merge patches on the
 // ReplicaSet / ControllerRevision; the rollback is the kubectl-equivalent JSON patch of rollback_plan.hpp with a
 // `test` of metadata.generation first; copied records are removed from the workload by a merge patch that carries
-// the observed resourceVersion (a stale one fails with 409); Events are sent in the background. Owned by the
+// the observed resourceVersion (a stale one fails with 409); Events go through a bounded queue with at most two in flight (event_queue.hpp). Owned by the
 // Controller.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/guard/act.hpp"
+#include "daemon/guard/event_queue.hpp"
 #include "daemon/guard/events.hpp"
 #include "daemon/kube/client.hpp"
 
@@ -16,8 +17,17 @@ namespace canary_guard::guard {
 
 class KubeWriter final : public Writer {
  public:
-  KubeWriter(boost::asio::io_context& ioc, kube::Client& client, EventRecorder& events)
-      : ioc_(ioc), client_(client), events_(events) {}
+  KubeWriter(boost::asio::io_context& ioc, kube::Client& client, EventRecorder& events,
+             EventQueue::OnDrop on_drop = {})
+      : ioc_(ioc),
+        client_(client),
+        events_(events),
+        queue_(
+            ioc,
+            [this](const PendingEvent& e) -> boost::asio::awaitable<void> {
+              co_await events_.record(e.obj, e.type, e.reason, e.message);
+            },
+            256, 2, std::move(on_drop)) {}
 
   boost::asio::awaitable<Result<Ok>> write_record(const Observation& obs, const Revision& rev,
                                                   std::optional<VerdictRecord> verdict,
@@ -35,6 +45,7 @@ class KubeWriter final : public Writer {
   boost::asio::io_context& ioc_;
   kube::Client& client_;
   EventRecorder& events_;
+  EventQueue queue_;  // Events: bounded, at most two in flight (event_queue.hpp)
 };
 
 }  // namespace canary_guard::guard

@@ -164,7 +164,14 @@ asio::awaitable<Expected<AuthInfo, std::string>> AuthProvider::current() {
       }
       std::ostringstream ss;
       ss << in.rdbuf();
-      cached_ = AuthInfo{trim(ss.str()), {}, {}};
+      std::string token = trim(ss.str());
+      if (token.empty()) {
+        // As client-go: an empty token file is an error, never a request without authorization. A token we
+        // already have is kept while a rotation may be rewriting the file.
+        if (have_cached_) co_return cached_;
+        co_return unexpected("token file " + token_file_ + " is empty");
+      }
+      cached_ = AuthInfo{std::move(token), {}, {}};
       file_mtime_ = mtime;
       expires_ = now + kTokenFileRefresh;
       have_cached_ = true;

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -42,6 +43,9 @@ struct Client::Connection {
 };
 
 namespace {
+
+constexpr int kMaxThrottledRetries = 5;                     // client-go: 10; ours are bounded by the cap below
+constexpr std::chrono::seconds kRetryAfterCap{10};
 
 // TCP keepalive on every connection to the apiserver, as Go's net.Dialer does (probe after 30 s idle, every 10 s,
 // give up after 3): a peer that vanished (a dropped flow, a rebooted node) ends the connection in about a minute
@@ -312,6 +316,7 @@ Task<Result<RawResponse>> Client::perform(std::string_view verb_label, std::stri
   }
   RequestSlots::Slot slot(&slots_);
   bool reauthed = false;
+  int throttled = 0;
   for (int tries = 0; tries < 3; ++tries) {
     auto auth = co_await auth_.current();
     if (!auth) {
@@ -329,6 +334,21 @@ Task<Result<RawResponse>> Client::perform(std::string_view verb_label, std::stri
     if (!r) {
       if (retry_fresh) {
         idle_.clear();  // its siblings are probably stale too
+        continue;
+      }
+      if (r.error().retry_after.count() > 0 && throttled < kMaxThrottledRetries) {
+        // 429 / 503 with Retry-After: wait as told (bounded), then try again, as client-go's rest client does.
+        // The request keeps its slot: the server asked everyone to slow down.
+        ++throttled;
+        --tries;
+        count(verb_label, target, r.error().http_status);
+        const auto wait = std::clamp<std::chrono::seconds>(r.error().retry_after, std::chrono::seconds{1},
+                                                           kRetryAfterCap);
+        spdlog::info("request=\"{} {}\" event=throttled status={} retry_in_s={} attempt={}", method, target,
+                     r.error().http_status, wait.count(), throttled);
+        asio::steady_timer t(ioc_, wait);
+        boost::system::error_code ec;
+        co_await t.async_wait(redirect_error(use_awaitable, ec));
         continue;
       }
       count(verb_label, target, r.error().http_status);

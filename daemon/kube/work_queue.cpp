@@ -54,6 +54,21 @@ Duration WorkQueue::add_rate_limited(const std::string& key) {
   double ms = static_cast<double>(backoff_.base.count()) * std::pow(2.0, std::min(n, 62));
   ms = std::min(ms, static_cast<double>(backoff_.max.count()));
   if (backoff_.jitter > 0) ms *= 1.0 + std::uniform_real_distribution<double>(0, backoff_.jitter)(rng_);
+  // The fleet bucket: refill since the last take, then reserve one token (it may go negative: a reservation, as
+  // golang.org/x/time/rate's Reserve; the wait is what the deficit takes to refill).
+  if (backoff_.qps > 0) {
+    const Duration now = clock_.elapsed();
+    const double burst = static_cast<double>(std::max(1, backoff_.burst));
+    if (!bucket_started_) {
+      bucket_started_ = true;
+      tokens_ = burst;
+      tokens_at_ = now;
+    }
+    tokens_ = std::min(burst, tokens_ + static_cast<double>((now - tokens_at_).count()) * backoff_.qps / 1000.0);
+    tokens_at_ = now;
+    tokens_ -= 1.0;
+    if (tokens_ < 0) ms = std::max(ms, -tokens_ * 1000.0 / backoff_.qps);
+  }
   Duration d{static_cast<Duration::rep>(ms)};
   add_after(key, d);
   return d;

@@ -2,7 +2,9 @@
 // WorkQueue: the guard's queue of object keys, with client-go workqueue semantics on one thread:
 //  - add(key) de-duplicates; a key being processed is never handed out twice at once (an add while it is being
 //    processed marks it dirty and it is queued again on done(key));
-//  - add_after(key, delay) for timers; add_rate_limited(key) with per-key exponential backoff, forget(key) resets;
+//  - add_after(key, delay) for timers; add_rate_limited(key) with per-key exponential backoff (forget(key) resets)
+//    under a fleet-wide token bucket (BackoffPolicy qps / burst), the larger of the two delays, as client-go's
+//    default controller rate limiter does: a sick apiserver is not hammered by many failing keys at once;
 //  - co_await get() suspends until a key is ready (nullopt after shutdown).
 // Delays run on the injected MonotonicClock (a wall-clock jump neither fires nor stalls them); an asio steady timer
 // only wakes us up. Tests call try_get() and promote_due() after advancing a ManualClock instead of waiting.
@@ -28,6 +30,10 @@ struct BackoffPolicy {
   Duration base{5};                           // client-go ItemExponentialFailureRateLimiter: 5 ms
   Duration max{std::chrono::seconds{1000}};   // .. 1000 s
   double jitter = 0.0;                        // 0.1 = up to +10 %
+  // The fleet-wide bucket of client-go's DefaultControllerRateLimiter: failures across all keys are requeued no
+  // faster than `qps` after a `burst`; add_rate_limited waits the larger of the key's backoff and the bucket's.
+  double qps = 10.0;
+  int burst = 100;
 };
 
 class WorkQueue {
@@ -68,6 +74,9 @@ class WorkQueue {
   std::multimap<Duration, std::string> waiting_;               // by due time (monotonic)
   std::unordered_map<std::string, Duration> waiting_index_;  // earliest due time per delayed key
   std::unordered_map<std::string, int> failures_;
+  bool bucket_started_ = false;  // the fleet bucket starts full
+  double tokens_ = 0;
+  Duration tokens_at_{0};
   boost::asio::steady_timer wakeup_;   // waiters of get() sleep on this; cancel() wakes them
   boost::asio::steady_timer delay_timer_;
   Duration armed_for_ = Duration::max();

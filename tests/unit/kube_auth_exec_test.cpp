@@ -230,3 +230,33 @@ TEST_F(ExecPlugin, IoContextKeepsRunningWhileThePluginRuns) {
 
 }  // namespace
 }  // namespace canary_guard::kube
+
+namespace canary_guard::kube {
+namespace {
+
+// tokenFile: an empty file is an error (as in client-go), never a request without authorization; a token already
+// read is kept while a rotation rewrites the file; the new token is used once it is there.
+TEST_F(ExecPlugin, EmptyTokenFileIsAnError) {
+  Credentials c;
+  c.server = "https://127.0.0.1:6443";
+  c.token_file = (dir_ / "token").string();
+  std::ofstream(c.token_file) << "  \n";
+  AuthProvider auth(ioc_, c, clock_);
+  auto r = run_one(auth);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("is empty"), std::string::npos) << r.error();
+
+  std::ofstream(c.token_file) << "tok-1\n";
+  r = run_one(auth);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->token, "tok-1");
+
+  std::ofstream(c.token_file, std::ios::trunc).flush();  // a rotation half way
+  clock_.advance(std::chrono::minutes{10});
+  r = run_one(auth);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->token, "tok-1");
+}
+
+}  // namespace
+}  // namespace canary_guard::kube

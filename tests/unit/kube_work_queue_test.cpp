@@ -87,6 +87,20 @@ TEST_F(WorkQueueTest, RateLimitedBackoffGrowsAndForgetResets) {
   EXPECT_EQ(q_.add_rate_limited("k"), milliseconds{5});
 }
 
+TEST_F(WorkQueueTest, FleetBucketBoundsManyFailingKeys) {
+  // client-go's default: per key 5 ms .. 1000 s, and 10 qps after a burst of 100 across all keys; the larger wins.
+  // 150 different keys fail in the same instant (a sick apiserver): the first 100 come back after their own 5 ms,
+  // then one every 100 ms.
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(q_.add_rate_limited("k" + std::to_string(i)), milliseconds{5}) << i;
+  EXPECT_EQ(q_.add_rate_limited("k100"), milliseconds{100});
+  EXPECT_EQ(q_.add_rate_limited("k101"), milliseconds{200});
+  for (int i = 102; i < 149; ++i) q_.add_rate_limited("k" + std::to_string(i));
+  EXPECT_EQ(q_.add_rate_limited("k149"), milliseconds{5000});
+  // The bucket refills at 10 per second: 10 s later it has room for a burst again.
+  clock_.advance(seconds{20});
+  EXPECT_EQ(q_.add_rate_limited("fresh"), milliseconds{5});
+}
+
 TEST_F(WorkQueueTest, RateLimitedKeyComesBackAfterItsDelay) {
   q_.add_rate_limited("k");
   EXPECT_EQ(q_.try_get(), std::nullopt);
