@@ -12,20 +12,20 @@ using boost::asio::awaitable;
 // Every item of a consistent, paged list, projected. Any item that does not project is an error: a view with a
 // hole in it is no evidence.
 template <class View>
-awaitable<kube::Result<std::vector<View>>> list_all(kube::Client& client, std::string path, kube::ListOptions lo) {
+awaitable<kube::Result<std::vector<View>>> list_all(kube::Client& client, std::string path, const kube::ListOptions& lo) {
   std::vector<View> out;
   kube::Decoder decoder;
-  auto r = co_await client.list_pages_raw(
-      std::move(path), std::move(lo), 500,
-      [&](std::string_view body, bool restarted) -> Expected<std::string, kube::Error> {
-        if (restarted) out.clear();
-        auto page = decoder.decode_list<View>(body);
-        if (!page) return unexpected(kube::make_error(kube::ErrorKind::bad_data, page.error()));
-        if (!page->errors.empty())
-          return unexpected(kube::make_error(kube::ErrorKind::bad_data, "fresh read: " + page->errors.front()));
-        for (auto& v : page->items) out.push_back(std::move(v));
-        return std::move(page->continue_token);
-      });
+  kube::RawPageHandler on_page = [&](std::string_view body, bool restarted) -> Expected<std::string, kube::Error> {
+    if (restarted) out.clear();
+    auto page = decoder.decode_list<View>(body);
+    if (!page) return unexpected(kube::make_error(kube::ErrorKind::bad_data, page.error()));
+    if (!page->errors.empty())
+      return unexpected(kube::make_error(kube::ErrorKind::bad_data, "fresh read: " + page->errors.front()));
+    for (auto& v : page->items) out.push_back(std::move(v));
+    return std::move(page->continue_token);
+  };
+  kube::ListOptions opts = lo;
+  auto r = co_await client.list_pages_raw(path, opts, 500, on_page);
   if (!r) co_return unexpected(r.error());
   co_return out;
 }
@@ -43,11 +43,14 @@ std::vector<const T*> owned_by(const std::vector<T>& all, const std::string& uid
 
 awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client& client, const WorkloadKey& key) {
   auto view = std::make_unique<FreshView>();
+  // Named arguments, never `{}`: GCC 12 destroys a braced temporary passed by value to a coroutine twice
+  // (PR c++/99576); a relisting daemon crashed on it with "free(): invalid pointer".
   kube::ListOptions one;
   one.field_selector = "metadata.name=" + key.name;
+  const kube::ListOptions all;
   if (key.kind == Kind::deployment) {
     auto [w, revs] = co_await both(list_all<probes::DeploymentView>(client, kube::paths::deployments(key.ns), one),
-                                   list_all<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns), {}));
+                                   list_all<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns), all));
     if (!w) co_return unexpected(w.error());
     if (!revs) co_return unexpected(revs.error());
     if (!w->empty()) view->deployment_ = std::move(w->front());
@@ -55,13 +58,13 @@ awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client
   } else {
     auto [w, revs] =
         co_await both(list_all<probes::DaemonSetView>(client, kube::paths::daemonsets(key.ns), one),
-                      list_all<probes::ControllerRevisionView>(client, kube::paths::controllerrevisions(key.ns), {}));
+                      list_all<probes::ControllerRevisionView>(client, kube::paths::controllerrevisions(key.ns), all));
     if (!w) co_return unexpected(w.error());
     if (!revs) co_return unexpected(revs.error());
     if (!w->empty()) view->daemonset_ = std::move(w->front());
     view->revisions_ = std::move(*revs);
   }
-  auto pods = co_await list_all<probes::PodView>(client, kube::paths::pods(key.ns), {});
+  auto pods = co_await list_all<probes::PodView>(client, kube::paths::pods(key.ns), all);
   if (!pods) co_return unexpected(pods.error());
   view->pods_ = std::move(*pods);
   co_return view;
