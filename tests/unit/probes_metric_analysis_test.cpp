@@ -164,6 +164,22 @@ TEST(MetricRecord, OnNoDataAndOnErrorFailOnlyWhenAskedTo) {
   EXPECT_TRUE(st.tripped);
 }
 
+// A window gathered under another definition of the check is never combined with its outcomes.
+TEST(MetricRecord, AnotherDefinitionStartsAfresh) {
+  auto c = check();
+  CheckState st;
+  std::optional<cg::TimePoint> last;
+  record(c, st, CheckOutcome{Outcome::pass, 0.01, "ok", {}}, T0, last);
+  record(c, st, CheckOutcome{Outcome::fail, 0.3, "bad", {}}, T0, last);
+  EXPECT_EQ(st.fingerprint, check_fingerprint(c));
+  EXPECT_EQ(st.window, "PF");
+  c.max = 0.5;
+  record(c, st, CheckOutcome{Outcome::fail, 0.6, "bad", {}}, T0, last);
+  EXPECT_EQ(st.window, "F");
+  EXPECT_FALSE(st.passed);
+  EXPECT_EQ(st.fingerprint, check_fingerprint(c));
+}
+
 TEST(MetricRecord, ConfigErrorsAreRemembered) {
   const auto c = check();
   CheckState st;
