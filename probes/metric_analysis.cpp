@@ -1,8 +1,11 @@
 #include "probes/metric_analysis.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+
+#include "config/rfc3339.hpp"
 
 namespace canary_guard::probes {
 namespace {
@@ -38,6 +41,58 @@ std::optional<double> worst(const std::vector<Series>& series, bool highest) {
 }
 
 bool is_check_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; }
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// Exact text of a double for the fingerprint (17 significant digits round-trip).
+std::string exact(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string check_fingerprint(const config::Check& c) {
+  // Length-prefixed fields, so no two definitions serialise alike.
+  std::string canon;
+  auto field = [&](std::string_view name, std::string_view value) {
+    canon += name;
+    canon += ':';
+    canon += std::to_string(value.size());
+    canon += ':';
+    canon += value;
+    canon += ';';
+  };
+  auto opt = [&](std::string_view name, const std::optional<double>& v) { field(name, v ? exact(*v) : "-"); };
+  field("mode", c.compare ? "compare" : "threshold");
+  field("query", c.query);
+  for (const auto& [k, v] : c.vars) field("var." + k, v);
+  opt("min", c.min);
+  opt("max", c.max);
+  field("failures", std::to_string(c.failures));
+  field("of", std::to_string(c.of));
+  field("on_no_data", c.on_no_data == config::OnOutcome::fail ? "fail" : "ignore");
+  field("on_error", c.on_error == config::OnOutcome::fail ? "fail" : "ignore");
+  if (c.min_samples) {
+    field("min_samples.query", c.min_samples->query);
+    field("min_samples.min", exact(c.min_samples->min));
+  }
+  if (c.compare) {
+    field("compare.direction", c.compare->direction == config::CompareDirection::increase ? "increase" : "decrease");
+    field("compare.max_ratio", exact(c.compare->max_ratio));
+    field("compare.margin", exact(c.compare->margin));
+  }
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64
+  for (unsigned char ch : canon) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+namespace {
 
 }  // namespace
 
@@ -135,6 +190,11 @@ std::optional<TimePoint> warm_at(const config::Check& check, const RevisionAnaly
 
 bool record(const config::Check& check, CheckState& st, const CheckOutcome& in, TimePoint now,
             std::optional<TimePoint>& last_decisive) {
+  // A state gathered under another definition of the check is no evidence for this one.
+  if (std::string fp = check_fingerprint(check); st.fingerprint != fp) {
+    if (!st.fingerprint.empty()) st = CheckState{};
+    st.fingerprint = std::move(fp);
+  }
   Outcome o = in.outcome;
   if (o == Outcome::no_data && check.on_no_data == config::OnOutcome::fail) o = Outcome::fail;
   if (o == Outcome::error && check.on_error == config::OnOutcome::fail) o = Outcome::fail;
@@ -172,8 +232,24 @@ bool record(const config::Check& check, CheckState& st, const CheckOutcome& in, 
   return changed;
 }
 
+Recorded record_outcome(const config::Check& check, const std::vector<const config::Check*>& applicable,
+                        RevisionAnalysis& a, const CheckOutcome& o, TimePoint now, std::chrono::milliseconds max_blind,
+                        std::chrono::milliseconds eval_lag) {
+  const bool was_blind = summarize(applicable, a, max_blind, eval_lag, now).blind;
+  std::optional<TimePoint> decisive;
+  Recorded r;
+  r.changed = record(check, a.checks[check.name], o, now, decisive);
+  if (!decisive) return r;
+  a.last_decisive = decisive;
+  a.blind = false;
+  if (was_blind) r.restored = r.changed = true;
+  return r;
+}
+
 std::string format_analysis(const RevisionAnalysis& a) {
-  std::string out = "hash=" + a.hash;
+  std::string out = "hash=" + a.hash + " rollout=" + std::to_string(a.rollout);
+  if (a.last_decisive) out += " decisive=" + format_rfc3339(*a.last_decisive);
+  if (a.blind) out += " blind=1";
   for (const auto& [name, st] : a.checks) {
     if (st.window.empty() && !st.passed) continue;
     out += ' ';
@@ -181,13 +257,15 @@ std::string format_analysis(const RevisionAnalysis& a) {
     out += '=';
     out += st.window;
     if (st.passed) out += '!';
+    out += '@';
+    out += st.fingerprint;
   }
   return out;
 }
 
 std::optional<RevisionAnalysis> parse_analysis(std::string_view text, std::string_view own_hash) {
   RevisionAnalysis a;
-  bool have_hash = false;
+  bool have_hash = false, have_rollout = false;
   std::size_t i = 0;
   while (i < text.size()) {
     while (i < text.size() && text[i] == ' ') ++i;
@@ -205,9 +283,34 @@ std::optional<RevisionAnalysis> parse_analysis(std::string_view text, std::strin
       have_hash = true;
       continue;
     }
+    if (key == "rollout") {
+      std::int64_t n = 0;
+      const auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), n);
+      if (ec != std::errc{} || p != val.data() + val.size() || n < 0) return std::nullopt;
+      a.rollout = n;
+      have_rollout = true;
+      continue;
+    }
+    if (key == "decisive") {
+      auto t = parse_rfc3339(val);
+      if (!t) return std::nullopt;
+      a.last_decisive = *t;
+      continue;
+    }
+    if (key == "blind") {
+      if (val != "1") return std::nullopt;
+      a.blind = true;
+      continue;
+    }
     if (!std::all_of(key.begin(), key.end(), is_check_char)) return std::nullopt;
     CheckState st;
     std::string_view w = val;
+    if (const auto at = w.find('@'); at != std::string_view::npos) {
+      const std::string_view fp = w.substr(at + 1);
+      if (fp.size() > 32 || !std::all_of(fp.begin(), fp.end(), is_hex)) return std::nullopt;
+      st.fingerprint = std::string(fp);
+      w = w.substr(0, at);
+    }
     if (!w.empty() && w.back() == '!') {
       st.passed = true;
       w.remove_suffix(1);
@@ -217,8 +320,41 @@ std::optional<RevisionAnalysis> parse_analysis(std::string_view text, std::strin
     st.window = std::string(w);
     a.checks[std::string(key)] = std::move(st);
   }
-  if (!have_hash) return std::nullopt;
+  if (!have_hash || !have_rollout) return std::nullopt;
   return a;
+}
+
+RevisionAnalysis restore_analysis(std::optional<std::string_view> seed, std::string_view hash, std::int64_t rollout,
+                                  const std::vector<const config::Check*>& applicable) {
+  RevisionAnalysis out;
+  out.hash = std::string(hash);
+  out.rollout = rollout;
+  std::optional<RevisionAnalysis> rec;
+  if (seed) rec = parse_analysis(*seed, hash);
+  // Another rollout of the same template (deployed again): its outcomes, its PASS and its blindness are history.
+  if (rec && rec->rollout != rollout) rec.reset();
+  if (rec) {
+    out.last_decisive = rec->last_decisive;
+    out.blind = rec->blind;
+  }
+  for (const config::Check* c : applicable) {
+    CheckState& st = out.checks[c->name];
+    st.fingerprint = check_fingerprint(*c);
+    if (!rec) continue;
+    auto it = rec->checks.find(c->name);
+    if (it == rec->checks.end() || it->second.fingerprint != st.fingerprint) continue;  // edited: start afresh
+    st.passed = it->second.passed;
+    st.window = it->second.window;
+    const auto of = static_cast<std::size_t>(std::max(1, c->of));
+    if (st.window.size() > of) st.window.erase(0, st.window.size() - of);
+    // A restored window that already trips (k FAIL were persisted) trips again at once.
+    if (st.fails() >= std::max(1, c->failures)) {
+      st.tripped = true;
+      st.trip_detail = c->name + " failed in " + std::to_string(st.fails()) + " of the last " +
+                       std::to_string(std::max(1, c->of)) + " evaluations (before a restart)";
+    }
+  }
+  return out;
 }
 
 AnalysisSummary summarize(const std::vector<const config::Check*>& applicable, const RevisionAnalysis& a,
@@ -240,6 +376,11 @@ AnalysisSummary summarize(const std::vector<const config::Check*>& applicable, c
       s.trip_detail = st->trip_detail;
     }
     if (auto w = warm_at(*c, a, eval_lag)) could_decide = could_decide ? std::min(*could_decide, *w) : *w;
+  }
+  // Known blind (a restart while blind): until a decisive outcome clears it.
+  if (a.blind) {
+    s.blind = true;
+    return s;
   }
   // Blind: since the later of the last decisive outcome and the moment one could first be had.
   std::optional<TimePoint> since = could_decide;

@@ -3,7 +3,9 @@
 // (k-of-n, R2.2), whether it ever passed, its last outcome and value; per revision, when a decisive outcome was
 // last seen (blindness, R2.3). Pure: time comes in as arguments; the Analyzer (daemon/guard/analyzer.*) runs the
 // queries on its schedule and feeds results in; observe() reads the state. Survives restarts through the
-// canary-guard.io/analysis annotation on the revision object (format_analysis / parse_analysis).
+// canary-guard.io/analysis annotation on the revision object (format_analysis / restore_analysis), which is trusted
+// only for the rollout that wrote it (the revision number: a template deployed again is a new rollout) and, check by
+// check, only for the definition it was gathered under (check_fingerprint).
 //
 // What counts (R2.1-R2.6):
 //  - only PASS and FAIL enter the window; NO_DATA / ERROR count as FAIL only with on_no_data / on_error = "fail";
@@ -29,6 +31,7 @@ namespace canary_guard::probes {
 inline constexpr std::string_view kAnalysisAnnotation = "canary-guard.io/analysis";
 
 struct CheckState {
+  std::string fingerprint;  // check_fingerprint() of the definition the window was gathered under
   std::string window;  // decisive outcomes, oldest first: 'P' / 'F'; at most `of` long
   bool passed = false;  // had a decisive PASS in this revision
   bool tripped = false;  // reached `failures` FAIL among the last `of`
@@ -45,9 +48,16 @@ struct CheckState {
 
 struct RevisionAnalysis {
   std::string hash;
+  // The rollout of this template the state belongs to: the revision number (deployment.kubernetes.io/revision on
+  // the ReplicaSet, .revision of the ControllerRevision), which the controller raises when an old template is
+  // deployed again. An earlier rollout's outcomes say nothing about this one.
+  std::int64_t rollout = 0;
   TimePoint started{};                   // when the analysis of this revision started
   std::optional<TimePoint> first_ready;  // first Ready pod of the revision (R2.6)
   std::optional<TimePoint> last_decisive;  // any check
+  // Known blind (R2.3): the guard judged the revision blind (or paused it for blindness) and no decisive outcome
+  // came since. Persisted, so a restarted daemon is as blind as the one before it; only a decisive outcome clears it.
+  bool blind = false;
   std::map<std::string, CheckState, std::less<>> checks;  // by check name
   bool persisted_dirty = false;  // the annotation needs writing
 };
@@ -93,11 +103,41 @@ std::optional<TimePoint> warm_at(const config::Check& check, const RevisionAnaly
 bool record(const config::Check& check, CheckState& st, const CheckOutcome& o, TimePoint now,
             std::optional<TimePoint>& last_decisive);
 
-// canary-guard.io/analysis: "hash=<h> <check>=<window>[!] ..." where '!' marks a check that passed once, e.g.
-// "hash=6d8f7c9b5 error-ratio=PPF! p99=!" (p99 passed, its window was pushed clear). Checks are in name order.
+// The same for a whole revision: record() on the check's state, then, when the outcome was decisive, the revision is
+// no longer blind. `restored`: it was blind just before (summarize() over `applicable`), so outcomes are back and the
+// workload must be judged again at once, whatever the outcomes were before the blind spell (a PASS after a PASS
+// included). `changed` is then true as well (the cleared blind flag must be persisted).
+struct Recorded {
+  bool changed = false;
+  bool restored = false;
+};
+Recorded record_outcome(const config::Check& check, const std::vector<const config::Check*>& applicable,
+                        RevisionAnalysis& a, const CheckOutcome& o, TimePoint now, std::chrono::milliseconds max_blind,
+                        std::chrono::milliseconds eval_lag);
+
+// A fingerprint of everything in a check's definition that gives its outcomes their meaning: mode (threshold or
+// compare), query, vars, min / max, compare settings, failures / of, min_samples, on_no_data / on_error. 16 hex
+// digits (FNV-1a 64); stable across processes and builds.
+std::string check_fingerprint(const config::Check& check);
+
+// canary-guard.io/analysis:
+//   "hash=<h> rollout=<n> [decisive=<RFC 3339>] [blind=1] <check>=<window>[!]@<fingerprint> ..."
+// where '!' marks a check that passed once, decisive is the last decisive outcome and blind=1 says the guard was
+// blind when it wrote the record, e.g.
+//   "hash=6d8f7c9b5 rollout=7 decisive=2026-11-21T10:00:00Z error-ratio=PPF!@0123456789abcdef p99=!@fedcba9876543210"
+// (p99 passed, its window was pushed clear). Checks are in name order.
 std::string format_analysis(const RevisionAnalysis& a);
-// nullopt when the text is not ours or belongs to another hash (a copy made by Kubernetes).
+// The syntax only: nullopt when the text is not ours, has no rollout (an older format), or belongs to another hash
+// (a copy made by Kubernetes). A check token without a fingerprint parses with an empty one.
 std::optional<RevisionAnalysis> parse_analysis(std::string_view text, std::string_view own_hash);
+
+// The state to start from for rollout `rollout` of revision `hash` with the checks `applicable`: what `seed` (the
+// annotation's text, if any) says, trusted only where it belongs. A seed that does not parse, names another hash or
+// another rollout is discarded whole; a check whose fingerprint differs from its current definition (or that has
+// none) is discarded for that check; a window is trimmed to the current `of`, and re-trips when it holds `failures`
+// FAIL already. Checks that no longer apply are dropped. Never throws on any input.
+RevisionAnalysis restore_analysis(std::optional<std::string_view> seed, std::string_view hash, std::int64_t rollout,
+                                  const std::vector<const config::Check*>& applicable);
 
 // The verdict-relevant summary over the checks that apply to the revision.
 struct AnalysisSummary {

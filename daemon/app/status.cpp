@@ -52,14 +52,20 @@ void fill_guard_columns(StatusRow& row, const std::vector<guard::Revision>& revs
   row.last_healthy = healthy ? std::to_string(healthy->number) + " (" + healthy->name + ")" : "-";
 }
 
-std::string checks_column(const probes::KeyValues& annotations, const std::string& hash) {
+// The persisted windows of the current rollout ("error-ratio=PPF! p99=!"), "-" when there are none; a record of an
+// earlier rollout of the same template, or in an older format, is not this rollout's analysis.
+std::string checks_column(const probes::KeyValues& annotations, const std::string& hash, std::int64_t rollout) {
   const std::string* t = probes::find_value(annotations, probes::kAnalysisAnnotation);
   if (!t) return "-";
   auto a = probes::parse_analysis(*t, hash);
-  if (!a) return "-";
-  std::string text = probes::format_analysis(*a);
-  const auto sp = text.find(' ');
-  return sp == std::string::npos ? "-" : text.substr(sp + 1);
+  if (!a || a->rollout != rollout) return "-";
+  std::string out;
+  for (const auto& [name, st] : a->checks) {
+    if (st.window.empty() && !st.passed) continue;
+    out += (out.empty() ? "" : " ") + name + "=" + st.window + (st.passed ? "!" : "");
+  }
+  if (a->blind) out += out.empty() ? "(blind)" : " (blind)";
+  return out.empty() ? "-" : out;
 }
 
 std::string trim_nl(std::string s) {
@@ -100,7 +106,7 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
       if (rs->revision == rev) {
         row.revision_object = rs->meta.name;
         row.hash = rs->pod_template_hash;
-        row.checks = checks_column(rs->meta.annotations, rs->pod_template_hash);
+        row.checks = checks_column(rs->meta.annotations, rs->pod_template_hash, rs->revision);
       }
     }
     row.desired = d.spec_replicas;
@@ -136,7 +142,7 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
       row.revision = cur->revision;
       row.revision_object = cur->meta.name;
       row.hash = cur->hash;
-      row.checks = checks_column(cur->meta.annotations, cur->hash);
+      row.checks = checks_column(cur->meta.annotations, cur->hash, cur->revision);
     }
     row.desired = ds.desired_number_scheduled;
     row.updated = ds.updated_number_scheduled;

@@ -43,6 +43,16 @@ std::vector<const config::Check*> applicable_checks(const config::Config& config
   return out;
 }
 
+probes::RevisionAnalysis initial_analysis(const AnalysisTarget& t) {
+  std::optional<std::string_view> seed;
+  if (t.seed) seed = *t.seed;
+  auto a = probes::restore_analysis(seed, t.vars.revision_hash, t.rollout, t.checks);
+  a.started = t.started;
+  a.first_ready = t.first_ready;
+  if (t.blind || t.paused_blind) a.blind = true;
+  return a;
+}
+
 std::chrono::milliseconds max_blind(const config::Config& config) {
   if (config.analysis.max_blind) return *config.analysis.max_blind;
   std::chrono::milliseconds smallest{0};

@@ -21,11 +21,20 @@ struct AnalysisTarget {
   WorkloadKey key;
   config::CheckTarget vars;            // namespace, workload, kind, revision_hash, stable_hash
   std::string revision_object;         // ReplicaSet / ControllerRevision carrying the analysis annotation
+  std::int64_t rollout = 0;            // the revision number: which rollout of this template (probes::RevisionAnalysis)
   TimePoint started{};                 // when the revision started
   std::optional<TimePoint> first_ready;  // first Ready pod of the revision
   std::optional<std::string> seed;     // canary-guard.io/analysis text on the revision object (after a restart)
   std::vector<const config::Check*> checks;  // the checks that apply
+  bool blind = false;         // observe() judged the revision blind now (the Analyzer persists it)
+  bool paused_blind = false;  // the guard's own blind-pause note for this revision is on the workload
 };
+
+// The analysis state to start from when the Analyzer holds none for this rollout (a new rollout, or a restart):
+// the trusted part of the seed (probes::restore_analysis), the target's start and first Ready pod, and blind when
+// the seed says so or the guard's own blind pause for this revision is in place (only a blind guard pauses; a
+// restart must not lift that pause before outcomes are back).
+probes::RevisionAnalysis initial_analysis(const AnalysisTarget& t);
 
 // The checks that apply to a workload: its namespace, kind and labels match the check's selection, and the
 // canary-guard.io/checks annotation (comma-separated names; "none" switches analysis off) allows it.
@@ -57,7 +66,7 @@ struct AnalysisSnapshot {
 class AnalysisView {
  public:
   virtual ~AnalysisView() = default;
-  // The analysis of the workload's revision `hash`, if it is being analysed.
+  // The analysis of the workload's revision `hash`, if it is being analysed (callers check its rollout).
   virtual const probes::RevisionAnalysis* state(const WorkloadKey& key, std::string_view hash) const = 0;
 };
 

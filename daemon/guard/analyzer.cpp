@@ -38,30 +38,24 @@ Analyzer::Analyzer(asio::io_context& ioc, const config::Config& config, const Cl
 void Analyzer::track(const AnalysisTarget& t) {
   const std::string k = t.key.str();
   auto it = targets_.find(k);
-  if (it != targets_.end() && it->second.state.hash == t.vars.revision_hash) {
-    // Same revision: refresh what reconcile knows now (stable revision, first Ready pod, checks).
+  if (it != targets_.end() && it->second.state.hash == t.vars.revision_hash && it->second.state.rollout == t.rollout) {
+    // Same rollout of the same revision: refresh what reconcile knows now (stable revision, first Ready pod, checks).
     it->second.target.vars = t.vars;
     it->second.target.checks = t.checks;
     it->second.target.revision_object = t.revision_object;
     if (t.first_ready && !it->second.state.first_ready) it->second.state.first_ready = t.first_ready;
+    // Reconcile judged it blind: remember that on the revision object, so a restarted daemon stays as blind.
+    if (t.blind && !it->second.state.blind) {
+      it->second.state.blind = true;
+      if (persist_ && !t.revision_object.empty())
+        persist_(t.key, t.revision_object, probes::format_analysis(it->second.state));
+    }
     return;
   }
+  // A new revision, a new rollout of a template seen before, or a restart: start from what can be trusted.
   Tracked tr;
   tr.target = t;
-  if (t.seed)
-    if (auto seeded = probes::parse_analysis(*t.seed, t.vars.revision_hash)) tr.state = std::move(*seeded);
-  tr.state.hash = t.vars.revision_hash;
-  tr.state.started = t.started;
-  tr.state.first_ready = t.first_ready;
-  // A seeded window that already trips (k FAIL were persisted) trips again at once.
-  for (const config::Check* c : t.checks) {
-    auto& st = tr.state.checks[c->name];
-    if (!st.tripped && st.fails() >= std::max(1, c->failures)) {
-      st.tripped = true;
-      st.trip_detail = c->name + " failed in " + std::to_string(st.fails()) + " of the last " +
-                       std::to_string(std::max(1, c->of)) + " evaluations (before a restart)";
-    }
-  }
+  tr.state = initial_analysis(t);
   if (metrics_ && it == targets_.end()) metrics_->forget_analysis(t.key.ns, t.key.name);
   targets_[k] = std::move(tr);
 }
@@ -110,9 +104,11 @@ void Analyzer::error_told(const WorkloadKey& key, const std::string& check) {
 }
 
 void Analyzer::apply(const config::Check& check, Tracked& t, const probes::CheckOutcome& o, TimePoint now) {
-  auto& st = t.state.checks[check.name];
-  const bool was_tripped = st.tripped;
-  const bool changed = probes::record(check, st, o, now, t.state.last_decisive);
+  const bool was_tripped = t.state.checks[check.name].tripped;
+  const auto rec = probes::record_outcome(check, t.target.checks, t.state, o, now, max_blind(config_),
+                                          config_.prometheus.eval_lag);
+  const bool changed = rec.changed;
+  const auto& st = t.state.checks[check.name];
   const auto& key = t.target.key;
   spdlog::debug("component=analysis check={} workload={}/{} revision_hash={} outcome={} value={} window={} detail=\"{}\"",
                 check.name, key.ns, key.name, t.state.hash, probes::to_string(o.outcome),
@@ -126,6 +122,11 @@ void Analyzer::apply(const config::Check& check, Tracked& t, const probes::Check
   if (!changed) return;
   if (persist_ && !t.target.revision_object.empty())
     persist_(key, t.target.revision_object, probes::format_analysis(t.state));
+  // Outcomes are back after a blind spell: reconcile must judge again now (lift the guard's own blind pause, say
+  // MetricsRestored), whatever the outcomes were before it.
+  if (rec.restored)
+    spdlog::info("component=analysis check={} workload={}/{} revision_hash={} event=metrics_restored outcome={}",
+                 check.name, key.ns, key.name, t.state.hash, probes::to_string(o.outcome));
   if (!was_tripped && st.tripped)
     spdlog::info("component=analysis check={} workload={}/{} event=tripped detail=\"{}\"", check.name, key.ns,
                  key.name, st.trip_detail);
@@ -164,6 +165,9 @@ awaitable<int> Analyzer::evaluate_group(const config::Check& check, std::vector<
   int queries = 0;
   const bool compare = check.compare.has_value();
   const std::string label_name(config::revision_label_for(targets_.at(due.front()).target.vars.kind));
+  // The rollout each query is for: one replaced while the queries ran (re-tracked) gets none of these outcomes.
+  std::map<std::string, std::int64_t> rollout_of;
+  for (const auto& k : due) rollout_of[k] = targets_.at(k).state.rollout;
 
   // ms / stable_ms: the min_samples query's value for the new / stable revision (outer nullopt: not run).
   auto outcome_for = [&](const std::vector<probes::Series>& news, const std::vector<probes::Series>& stables,
@@ -218,7 +222,7 @@ awaitable<int> Analyzer::evaluate_group(const config::Check& check, std::vector<
       auto it = targets_.find(k);
       if (it == targets_.end()) continue;  // untracked while we waited
       Tracked& t = it->second;
-      if (t.state.hash != t.target.vars.revision_hash) continue;
+      if (t.state.hash != t.target.vars.revision_hash || t.state.rollout != rollout_of[k]) continue;
       probes::CheckOutcome o;
       if (!result) {
         o = probes::judge_error(check, result.error());
@@ -287,7 +291,8 @@ awaitable<int> Analyzer::evaluate_group(const config::Check& check, std::vector<
       }
     }
     it = targets_.find(k);
-    if (it == targets_.end() || it->second.state.hash != vars.revision_hash) continue;
+    if (it == targets_.end() || it->second.state.hash != vars.revision_hash || it->second.state.rollout != rollout_of[k])
+      continue;
     probes::CheckOutcome o;
     if (!result) o = probes::judge_error(check, result.error());
     else if (ms_error) o = probes::judge_error(check, *ms_error);

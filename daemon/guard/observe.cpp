@@ -57,6 +57,17 @@ bool pod_unschedulable(const probes::PodView& p) {
   return c && c->status == "False" && c->reason == "Unschedulable";
 }
 
+// The guard's own blind-pause note ("paused-blind hash=<h> at=<t>") names revision `hash`.
+bool guard_paused_blind(const probes::KeyValues& annotations, std::string_view hash) {
+  const std::string* note = probes::find_value(annotations, kHoldAnnotation);
+  if (!note || note->rfind("paused-blind", 0) != 0) return false;
+  const std::string want = " hash=" + std::string(hash);
+  const auto at = note->find(want);
+  if (at == std::string::npos) return false;
+  const auto end = at + want.size();
+  return end == note->size() || (*note)[end] == ' ';
+}
+
 }  // namespace
 
 bool status_lags_pods(const std::vector<const probes::PodView*>& pods, std::int32_t status_ready) {
@@ -208,19 +219,18 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
       t.key = key;
       t.vars = config::CheckTarget{key.ns, key.name, std::string(kind), s.current_hash, stable_hash};
       t.revision_object = current->name;
+      t.rollout = current->number;
       t.started = st.revision_started;
       t.first_ready = first_ready;
       if (reading.current_annotations)
         if (const std::string* a = probes::find_value(*reading.current_annotations, probes::kAnalysisAnnotation)) t.seed = *a;
       t.checks = checks;
+      t.paused_blind = s.guard_pause_note && guard_paused_blind(meta->annotations, s.current_hash);
       probes::RevisionAnalysis fresh;
       const probes::RevisionAnalysis* a = ctx.analysis->state(key, s.current_hash);
+      if (a && a->rollout != t.rollout) a = nullptr;  // an earlier rollout of this template: not evidence
       if (!a) {
-        if (t.seed)
-          if (auto seeded = probes::parse_analysis(*t.seed, s.current_hash)) fresh = std::move(*seeded);
-        fresh.hash = s.current_hash;
-        fresh.started = t.started;
-        fresh.first_ready = first_ready;
+        fresh = initial_analysis(t);
         a = &fresh;
       }
       const auto summary = probes::summarize(checks, *a, max_blind(ctx.config), ctx.config.prometheus.eval_lag, now);
@@ -234,6 +244,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
                                               std::to_string(max_blind(ctx.config).count() / 1000) +
                                               " s (Prometheus down, or no data); not verified while blind"};
       next = earliest(next, summary.blind_at);
+      t.blind = summary.blind;
       for (const auto& [name, cs] : a->checks)
         if (cs.config_error && !cs.config_error_told) obs.check_errors.emplace_back(name, *cs.config_error);
       obs.analysis = std::move(t);

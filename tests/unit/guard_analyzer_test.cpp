@@ -68,6 +68,7 @@ struct Rig {
     t.key = WorkloadKey{Kind::deployment, "shop", name};
     t.vars = cg::config::CheckTarget{"shop", name, "Deployment", hash, ""};
     t.revision_object = name + "-" + hash;
+    t.rollout = 1;
     t.started = T0;
     t.first_ready = T0;
     t.checks = {&config.checks[0]};
@@ -127,7 +128,8 @@ TEST(Analyzer, TripsAtTheKthFailAndSurvivesARestart) {
   EXPECT_FALSE(rig.analyzer->state(key, "bbb")->checks.at("error-ratio").tripped);
   ASSERT_FALSE(rig.persisted.empty());
   const std::string last = rig.persisted.back();
-  EXPECT_EQ(last, "web-bbb hash=bbb error-ratio=FF");
+  EXPECT_EQ(last, "web-bbb hash=bbb rollout=1 decisive=2027-01-15T08:00:20Z error-ratio=FF@" +
+                      cg::probes::check_fingerprint(rig.config.checks[0]));
   // A new daemon (kill -9): seeded from the annotation, the third FAIL trips, not the fifth.
   Rig again;
   again.source.answer = rig.source.answer;
@@ -158,6 +160,175 @@ TEST(Analyzer, PrometheusDownIsAnErrorNotAFailure) {
   EXPECT_FALSE(a->checks.at("error-ratio").tripped);
   EXPECT_FALSE(a->last_decisive);
   EXPECT_TRUE(rig.persisted.empty());
+}
+
+namespace {
+
+cg::Expected<cg::probes::QueryResult, cg::probes::QueryError> refused(const std::string&) {
+  return cg::unexpected(cg::probes::QueryError{cg::probes::ErrorClass::transient, "connection", "refused"});
+}
+
+bool blind(Rig& rig, const WorkloadKey& key, const std::string& hash) {
+  const auto* a = rig.analyzer->state(key, hash);
+  return a && cg::probes::summarize({&rig.config.checks[0]}, *a, max_blind(rig.config), rig.config.prometheus.eval_lag,
+                                    rig.clock.now())
+                  .blind;
+}
+
+}  // namespace
+
+// Issue #10 §2, the reported case: v2 got one PASS, v3 replaced it, then v2's template was deployed again (a new
+// rollout: its revision number went up) with Prometheus down. The earlier rollout's PASS is no evidence: v2 is
+// never "every check passed", and it goes blind instead. The same for a restart with an edited check.
+TEST(Analyzer, RecordOfAnEarlierRolloutOrAnotherDefinitionIsNeverAPass) {
+  struct Row {
+    const char* what;
+    std::int64_t second_rollout;
+    bool edit_check;
+    bool passed;
+  };
+  for (const Row& r : {Row{"same rollout (a restart)", 2, false, true}, Row{"template deployed again", 4, false, false},
+                       Row{"restart with an edited check", 2, true, false}}) {
+    Rig rig;
+    rig.source.answer = [](const std::string&) {
+      cg::probes::QueryResult q;
+      q.series = {series("shop", "v2", 0.01)};
+      return q;
+    };
+    auto v2 = rig.target("web", "v2");
+    v2.rollout = 2;
+    rig.analyzer->track(v2);
+    rig.clock.set(T0 + 20s);
+    rig.round();
+    ASSERT_FALSE(rig.persisted.empty()) << r.what;
+    const std::string record = rig.persisted.back().substr(rig.persisted.back().find(' ') + 1);
+    // v3 replaces v2 before its bake ends.
+    rig.analyzer->track(rig.target("web", "v3"));
+    // v2 again (or a restarted daemon), Prometheus down for the whole rollout.
+    Rig again;
+    if (r.edit_check) again.config.checks[0].max = 0.5;
+    again.source.answer = refused;
+    auto back = again.target("web", "v2");
+    back.rollout = r.second_rollout;
+    back.seed = record;
+    rig.analyzer->track(back);
+    again.analyzer->track(back);
+    const WorkloadKey key{Kind::deployment, "shop", "web"};
+    for (int i = 0; i < 20; ++i) {
+      again.clock.advance(2s);
+      again.round();
+    }
+    for (Rig* x : {&rig, &again}) {
+      const auto* a = x->analyzer->state(key, "v2");
+      ASSERT_TRUE(a) << r.what;
+      const auto s = cg::probes::summarize({&x->config.checks[0]}, *a, max_blind(x->config),
+                                           x->config.prometheus.eval_lag, again.clock.now());
+      EXPECT_EQ(s.all_passed, r.passed) << r.what;
+      EXPECT_EQ(a->checks.at("error-ratio").window, r.passed ? "P" : "") << r.what;
+    }
+    EXPECT_TRUE(blind(again, key, "v2")) << r.what;
+  }
+}
+
+// Issue #10 §2: a restart while blind does not make the new daemon less blind: the record says blind (written when
+// reconcile judged it so), or the guard's own blind pause for this revision is on the Deployment.
+TEST(Analyzer, ARestartWhileBlindStaysBlind) {
+  struct Row {
+    const char* what;
+    bool judged_blind;   // reconcile told the first daemon it was blind before the kill
+    bool pause_note;     // the Deployment carries the guard's own blind pause for this revision
+    bool blind_after;
+  };
+  for (const Row& r : {Row{"recorded blind", true, false, true}, Row{"paused blind, record lost", false, true, true},
+                       Row{"both", true, true, true}, Row{"not blind", false, false, false}}) {
+    Rig rig;
+    rig.source.answer = [](const std::string&) {
+      cg::probes::QueryResult q;
+      q.series = {series("shop", "bbb", 0.01)};
+      return q;
+    };
+    auto t = rig.target("web", "bbb");
+    rig.analyzer->track(t);
+    rig.clock.set(T0 + 20s);
+    rig.round();  // one PASS
+    rig.source.answer = refused;
+    for (int i = 0; i < 8; ++i) {
+      rig.clock.advance(2s);
+      rig.round();
+    }
+    const WorkloadKey key{Kind::deployment, "shop", "web"};
+    EXPECT_TRUE(blind(rig, key, "bbb")) << r.what;
+    if (r.judged_blind) {
+      t.blind = true;
+      rig.analyzer->track(t);
+    }
+    const std::string record = rig.persisted.back().substr(rig.persisted.back().find(' ') + 1);
+    EXPECT_EQ(record.find(" blind=1") != std::string::npos, r.judged_blind) << r.what;
+    // kill -9; the new daemon starts a minute later and its first query is refused too.
+    Rig again;
+    again.source.answer = refused;
+    again.clock.set(rig.clock.now() + 1min);
+    auto t2 = again.target("web", "bbb");
+    t2.started = again.clock.now();  // a restarted daemon counts the revision's start from its own
+    t2.seed = record;
+    t2.paused_blind = r.pause_note;
+    again.analyzer->track(t2);
+    EXPECT_EQ(blind(again, key, "bbb"), r.blind_after) << r.what;
+    again.clock.advance(2s);
+    again.round();
+    EXPECT_EQ(blind(again, key, "bbb"), r.blind_after) << r.what;
+    EXPECT_TRUE(again.notified.empty()) << r.what;
+  }
+}
+
+// Issue #10 §2: when outcomes return after a blind spell, the workload is judged again at once, whatever the
+// outcomes were before (a PASS after a PASS included); a non-decisive outcome does not end the spell.
+TEST(Analyzer, OutcomesAfterABlindSpellAreJudgedAtOnce) {
+  struct Row {
+    const char* what;
+    std::optional<double> before;  // value before Prometheus went down (nullopt: no outcome at all)
+    std::optional<double> after;   // value when it is back (nullopt: an empty result, NO_DATA)
+    bool requeued;
+  };
+  for (const Row& r : {Row{"PASS after PASS", 0.01, 0.01, true}, Row{"FAIL after PASS", 0.01, 0.5, true},
+                       Row{"PASS with nothing before", std::nullopt, 0.01, true},
+                       Row{"PASS after FAIL", 0.5, 0.01, true}, Row{"no data after PASS", 0.01, std::nullopt, false}}) {
+    Rig rig;
+    auto answer_with = [](std::optional<double> v) {
+      return [v](const std::string&) -> cg::Expected<cg::probes::QueryResult, cg::probes::QueryError> {
+        cg::probes::QueryResult q;
+        if (v) q.series = {series("shop", "bbb", *v)};
+        return q;
+      };
+    };
+    rig.analyzer->track(rig.target("web", "bbb"));
+    rig.clock.set(T0 + 20s);
+    if (r.before) {
+      rig.source.answer = answer_with(r.before);
+      rig.round();
+    }
+    rig.source.answer = refused;
+    for (int i = 0; i < 8; ++i) {
+      rig.clock.advance(2s);
+      rig.round();
+    }
+    const WorkloadKey key{Kind::deployment, "shop", "web"};
+    ASSERT_TRUE(blind(rig, key, "bbb")) << r.what;
+    auto t = rig.target("web", "bbb");
+    t.blind = true;  // reconcile saw it blind
+    rig.analyzer->track(t);
+    rig.notified.clear();
+    rig.persisted.clear();
+    rig.source.answer = answer_with(r.after);
+    rig.clock.advance(2s);
+    rig.round();
+    EXPECT_EQ(!rig.notified.empty(), r.requeued) << r.what;
+    EXPECT_EQ(blind(rig, key, "bbb"), !r.requeued) << r.what;
+    if (r.requeued) {
+      ASSERT_FALSE(rig.persisted.empty()) << r.what;
+      EXPECT_EQ(rig.persisted.back().find("blind=1"), std::string::npos) << r.what;  // a restart now is not blind
+    }
+  }
 }
 
 TEST(Analyzer, UnbatchableChecksRunOncePerWorkload) {

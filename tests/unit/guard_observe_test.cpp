@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "daemon/guard/decide.hpp"
 #include "daemon/guard/observe.hpp"
 
 namespace cg = canary_guard;
@@ -429,4 +430,116 @@ TEST(Observe, ACacheThatIsNotLiveJudgesNothing) {
   EXPECT_FALSE(o->snapshot.cache_not_live);
   ASSERT_TRUE(o->snapshot.failure);
   EXPECT_EQ(o->snapshot.failure->reason, "progress_deadline");
+}
+
+namespace {
+
+// The Analyzer as a freshly started daemon has it: nothing tracked yet (observe() starts from the annotation).
+struct NoAnalysisYet final : AnalysisView {
+  const cg::probes::RevisionAnalysis* state(const WorkloadKey&, std::string_view) const override { return nullptr; }
+};
+
+// The live Analyzer still holding one rollout's state.
+struct OneAnalysis final : AnalysisView {
+  cg::probes::RevisionAnalysis a;
+  const cg::probes::RevisionAnalysis* state(const WorkloadKey&, std::string_view hash) const override {
+    return hash == a.hash ? &a : nullptr;
+  }
+};
+
+cg::config::Check error_ratio() {
+  cg::config::Check c;
+  c.name = "error-ratio";
+  c.query = "sum(rate(x[10s]))";
+  c.max = 0.05;
+  c.interval = 2s;
+  c.range_window = 10s;
+  return c;
+}
+
+}  // namespace
+
+// Issue #10 §2, the reported case: v2 had one PASS in its first rollout (revision 2); v3 replaced it; v2's template
+// deployed again is revision 4, with Prometheus down. The first rollout's PASS must not make v2 "every check passed",
+// in a restarted daemon (from the annotation) nor in the running one (the Analyzer may still hold the old rollout).
+TEST(Observe, AnalysisOfAnEarlierRolloutIsNoEvidence) {
+  struct Row {
+    const char* what;
+    std::int64_t record_rollout;
+    bool live;  // the state comes from the running Analyzer, not the annotation
+    bool passed;
+  };
+  for (const Row& r : {Row{"annotation, this rollout", 4, false, true}, Row{"annotation, earlier rollout", 2, false, false},
+                       Row{"live, this rollout", 4, true, true}, Row{"live, earlier rollout", 2, true, false}}) {
+    World w;
+    w.config.checks.push_back(error_ratio());
+    const auto fp = cg::probes::check_fingerprint(w.config.checks[0]);
+    w.release("h2", 4, T0);
+    w.add_pods("h2", 2, T0);
+    OneAnalysis live;
+    NoAnalysisYet none;
+    if (r.live) {
+      live.a.hash = "h2";
+      live.a.rollout = r.record_rollout;
+      live.a.started = T0;
+      live.a.first_ready = T0;
+      live.a.last_decisive = T0 + 30s;
+      live.a.checks["error-ratio"].passed = true;
+      live.a.checks["error-ratio"].window = "P";
+      live.a.checks["error-ratio"].fingerprint = fp;
+    } else {
+      w.rs("h2")->meta.annotations.push_back(
+          {"canary-guard.io/analysis", "hash=h2 rollout=" + std::to_string(r.record_rollout) + " error-ratio=P!@" + fp});
+    }
+    const ObserveContext ctx{w.config, T0 - 2h, 0, r.live ? static_cast<const AnalysisView*>(&live) : &none};
+    auto o = observe(w.key, w.cluster, w.st, ctx, T0 + 31s);
+    ASSERT_TRUE(o) << r.what;
+    EXPECT_TRUE(o->snapshot.metrics_required) << r.what;
+    EXPECT_EQ(o->snapshot.metrics_passed, r.passed) << r.what;
+    ASSERT_TRUE(o->analysis) << r.what;
+    EXPECT_EQ(o->analysis->rollout, 4) << r.what;
+  }
+}
+
+// Issue #10 §2: a restart while the guard's own blind pause is in place does not lift it: the new daemon is blind
+// (from the record, or from the pause note itself when the record was lost) until outcomes are back.
+TEST(Observe, ARestartDuringTheBlindPauseKeepsIt) {
+  struct Row {
+    const char* what;
+    bool record_blind;
+    bool note;            // the guard's own blind-pause note (for h2) on the Deployment
+    std::string note_hash;
+    bool blind;
+  };
+  for (const Row& r : {Row{"record says blind", true, true, "h2", true}, Row{"record lost, note", false, true, "h2", true},
+                       Row{"note for another revision", false, true, "h1", false},
+                       Row{"record blind, no note", true, false, "", true}, Row{"neither", false, false, "", false}}) {
+    World w;
+    w.config.checks.push_back(error_ratio());
+    w.config.analysis.pause_when_blind = true;
+    const auto fp = cg::probes::check_fingerprint(w.config.checks[0]);
+    w.release("h2", 2, T0);
+    w.add_pods("h2", 2, T0);
+    w.rs("h2")->meta.annotations.push_back(
+        {"canary-guard.io/analysis", std::string("hash=h2 rollout=2") + (r.record_blind ? " blind=1" : "") +
+                                         " error-ratio=P!@" + fp});
+    if (r.note) {
+      w.dep().paused = true;
+      w.dep().meta.annotations.push_back({"canary-guard.io/hold", "paused-blind hash=" + r.note_hash +
+                                                                      " at=2027-01-15T08:01:00Z"});
+    }
+    NoAnalysisYet none;
+    const cg::TimePoint restart = T0 + 5min;
+    const ObserveContext ctx{w.config, restart, 0, &none};
+    auto o = observe(w.key, w.cluster, w.st, ctx, restart + 10ms);
+    ASSERT_TRUE(o) << r.what;
+    const bool blind = o->snapshot.hold && o->snapshot.hold->reason == "metrics_blind";
+    EXPECT_EQ(blind, r.blind) << r.what;
+    ASSERT_TRUE(o->analysis) << r.what;
+    EXPECT_EQ(o->analysis->blind, r.blind) << r.what;  // handed to the Analyzer, which keeps (and persists) it
+    if (r.note && r.note_hash == "h2") {
+      const Decision d = decide(o->snapshot, o->policy, restart + 10ms);
+      EXPECT_NE(d.action, Action::resume_after_blind) << r.what << " " << d.reason;
+    }
+  }
 }
