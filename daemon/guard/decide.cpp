@@ -276,8 +276,10 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     return d;
   }
 
+  // Pausing stalls a rollout in progress; a complete one has nothing left to stall, and a pause would only block the
+  // next `kubectl set image`. A complete Deployment that is blind is held, never paused.
   if (s.hold && s.hold->reason == "metrics_blind" && s.pause_when_blind && s.kind == Kind::deployment && !s.paused &&
-      !s.guard_pause_note && !policy.dry_run) {
+      !s.guard_pause_note && !s.rollout_complete && !policy.dry_run) {
     d.action = Action::pause_blind;
     d.reason = "metrics_blind";
     d.message = rev_label(*cur) + ": " + sentence(s.hold->detail) +

@@ -444,6 +444,26 @@ TEST(Decide, MetricChecksGateTheHealthyVerdict) {
   EXPECT_EQ(d.reason, "metrics_blind");
 }
 
+TEST(Decide, ACompleteDeploymentIsNeverPausedForBlindness) {
+  // Issue #10 §3: with pause_when_blind, a Deployment with every pod updated and available was paused 15 s after
+  // Prometheus stopped. Pausing stalls only a rollout in progress.
+  struct Case {
+    const char* what;
+    bool complete;
+    Action expected;
+  };
+  for (const Case& c : {Case{"rolling out", false, Action::pause_blind}, Case{"complete", true, Action::hold}}) {
+    auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+    s.hold = Finding{"metrics_blind", "no decisive outcome"};
+    s.pause_when_blind = true;
+    s.rollout_complete = c.complete;
+    if (c.complete) s.complete_since = T0 - 1s;
+    const auto d = decide(s, policy(), T0);
+    EXPECT_EQ(d.action, c.expected) << c.what;
+    EXPECT_EQ(d.reason, "metrics_blind") << c.what;
+  }
+}
+
 TEST(Decide, PauseWhenBlindAndResume) {
   auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
   s.hold = Finding{"metrics_blind", "no decisive outcome"};
