@@ -6,7 +6,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <array>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -149,31 +148,30 @@ awaitable<void> Controller::write_analysis(const std::string& path, const std::s
 
 Controller::~Controller() = default;
 
+template <class F>
+void Controller::for_each_informer(F&& f) const {
+  f(deployments_, "deployments", std::optional<Kind>{Kind::deployment});
+  f(replicasets_, "replicasets", std::optional<Kind>{Kind::deployment});
+  f(daemonsets_, "daemonsets", std::optional<Kind>{Kind::daemonset});
+  f(revisions_, "controllerrevisions", std::optional<Kind>{Kind::daemonset});
+  f(pods_, "pods", std::optional<Kind>{});
+}
+
 std::string Controller::caches_not_live(Kind kind) const {
-  auto check = [](const auto& informer, const char* resource) -> std::string {
-    std::string why = informer.why_not_live();
-    return why.empty() ? why : std::string(resource) + ": " + why;
-  };
-  for (std::string why : kind == Kind::deployment
-                             ? std::array{check(deployments_, "deployments"), check(replicasets_, "replicasets"),
-                                          check(pods_, "pods")}
-                             : std::array{check(daemonsets_, "daemonsets"), check(revisions_, "controllerrevisions"),
-                                          check(pods_, "pods")})
-    if (!why.empty()) return why;
-  return {};
+  std::string out;
+  for_each_informer([&](const auto& informer, const char* resource, std::optional<Kind> used_by) {
+    if (!out.empty() || (used_by && *used_by != kind)) return;
+    if (std::string why = informer.why_not_live(); !why.empty()) out = std::string(resource) + ": " + why;
+  });
+  return out;
 }
 
 std::string Controller::not_ready() const {
   std::string out;
-  auto check = [&](const auto& informer, const char* resource) {
+  for_each_informer([&](const auto& informer, const char* resource, std::optional<Kind>) {
     std::string why = informer.why_not_live();
     if (!why.empty()) out += (out.empty() ? "" : "; ") + std::string("informer ") + resource + " not live: " + why;
-  };
-  check(deployments_, "deployments");
-  check(replicasets_, "replicasets");
-  check(daemonsets_, "daemonsets");
-  check(revisions_, "controllerrevisions");
-  check(pods_, "pods");
+  });
   return out;
 }
 
@@ -181,7 +179,7 @@ awaitable<void> Controller::watch_liveness() {
   asio::steady_timer timer(ioc_);
   while (!stopped_) {
     bool became_live = false;
-    auto look = [&](const auto& informer, const char* resource) {
+    for_each_informer([&](const auto& informer, const char* resource, std::optional<Kind>) {
       const std::string why = informer.why_not_live();
       const bool live = why.empty();
       auto [it, first] = informer_live_.try_emplace(resource, live);
@@ -190,17 +188,12 @@ awaitable<void> Controller::watch_liveness() {
       if (metrics_) metrics_->informer_live(resource, live);
       if (first && live) return;
       if (live) {
-        became_live = !first;
+        became_live = true;
         spdlog::info("component=controller informer={} event=live", resource);
       } else if (!first || informer.has_synced()) {
         spdlog::warn("component=controller informer={} event=not_live reason=\"{}\"", resource, why);
       }
-    };
-    look(deployments_, "deployments");
-    look(replicasets_, "replicasets");
-    look(daemonsets_, "daemonsets");
-    look(revisions_, "controllerrevisions");
-    look(pods_, "pods");
+    });
     if (became_live)
       for (const auto& [uid, key] : workload_by_uid_) queue_.add(key);
     timer.expires_after(std::chrono::seconds(1));

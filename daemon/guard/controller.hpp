@@ -57,6 +57,10 @@ class Controller {
   // Once a second: each informer's liveness; logs and reports (canary_guard_informer_live) every change, and
   // re-queues every workload when a cache becomes live again (what was held is judged at once).
   boost::asio::awaitable<void> watch_liveness();
+  // Calls f(informer, resource, used_by) for each of the five informers; used_by: the workload kind judged from it
+  // (none: both kinds, the pods).
+  template <class F>
+  void for_each_informer(F&& f) const;
   // Why a cache that workloads of `kind` are judged from is not live; empty when all are.
   std::string caches_not_live(Kind kind) const;
   // Before a rollback PATCH: the workload, its revisions and pods read fresh from the apiserver and judged again by
