@@ -95,8 +95,9 @@ int check_config_main(const std::string& path, std::ostream& out, std::ostream& 
     for (const Diagnostic& d : r.error()) err << format(d) << '\n';
     return 1;
   }
-  out << "config OK: " << summary(*r) << '\n';
   const Config& c = *r;
+  for (const Diagnostic& d : c.warnings) err << format_warning(d) << '\n';
+  out << "config OK: " << summary(*r) << '\n';
   if (!c.prometheus.url.empty()) {
     const PrometheusSection& p = c.prometheus;
     out << "prometheus: url=" << p.url << " timeout=" << format_duration(p.timeout)

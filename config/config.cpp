@@ -27,13 +27,26 @@ std::string_view to_string(LogFormat f) { return f == LogFormat::json ? "json" :
 
 std::string_view to_string(KnownBadAction a) { return a == KnownBadAction::rollback ? "rollback" : "hold"; }
 
-std::string format(const Diagnostic& d) {
+namespace {
+std::string format_as(const Diagnostic& d, std::string_view severity) {
   std::string out = d.file;
   if (d.line > 0) {
     out += ':' + std::to_string(d.line);
     if (d.column > 0) out += ':' + std::to_string(d.column);
   }
-  return out + ": error: " + d.message;
+  return out + ": " + std::string(severity) + ": " + d.message;
+}
+}  // namespace
+
+std::string format(const Diagnostic& d) { return format_as(d, "error"); }
+std::string format_warning(const Diagnostic& d) { return format_as(d, "warning"); }
+
+long comparisons_in_rollout(const Check& check, std::chrono::milliseconds eval_lag, std::chrono::milliseconds rollout) {
+  if (check.interval.count() <= 0) return 0;
+  const auto first = std::max(check.initial_delay, eval_lag + check.range_window);
+  const auto last = rollout + eval_lag + check.range_window;  // exclusive: the stable series leave the range
+  if (last <= first) return 0;
+  return static_cast<long>((last - first - std::chrono::milliseconds{1}) / check.interval) + 1;
 }
 
 namespace {

@@ -52,6 +52,15 @@ struct LogSection {
   LogFormat format = LogFormat::text;
 };
 
+// One problem in a configuration file. line/column are 1-based; 0 when the problem has no position
+// (e.g. the file cannot be read).
+struct Diagnostic {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+};
+
 struct Config {
   std::string source_file;  // where it was loaded from (for messages)
   KubernetesSection kubernetes;
@@ -64,6 +73,9 @@ struct Config {
   PrometheusSection prometheus;  // url empty: no metric analysis
   AnalysisSection analysis;
   std::vector<Check> checks;  // validated, in file order, with [vars] merged into each Check::vars
+  // Settings that load but will likely not do what their author meant (check-config prints them, the daemon logs
+  // them at start); never a reason to refuse the file.
+  std::vector<Diagnostic> warnings;
 };
 
 struct ListenAddress {
@@ -82,18 +94,19 @@ std::string_view to_string(KnownBadAction a);
 // ---------------------------------------------------------------------------------------------------------------
 // Loading.
 
-// One problem in a configuration file. line/column are 1-based; 0 when the problem has no position
-// (e.g. the file cannot be read).
-struct Diagnostic {
-  std::string file;
-  int line = 0;
-  int column = 0;
-  std::string message;
-};
-
 // "file:line:col: error: message" (or "file: error: message" without a position), as compilers print them,
 // so editors can jump to the spot.
 std::string format(const Diagnostic& d);
+// The same with "warning:" for Config::warnings.
+std::string format_warning(const Diagnostic& d);
+
+// Compare mode needs the stable revision's series at the evaluation time, and a rolling update removes the stable
+// pods: counted from the new revision's first Ready pod, a query evaluated at t (eval_lag behind the clock) sees them
+// while t - eval_lag - window < the rollout's duration, and counts from max(initial_delay, eval_lag + window) (R2.6).
+// The number of comparisons a rollout of `rollout` gives, one per interval. The loader warns when a typical small
+// rollout (kTypicalRollout) gives fewer than `failures`: such a check cannot catch a bad release by comparison.
+inline constexpr std::chrono::seconds kTypicalRollout{30};
+long comparisons_in_rollout(const Check& check, std::chrono::milliseconds eval_lag, std::chrono::milliseconds rollout);
 
 using LoadResult = Expected<Config, std::vector<Diagnostic>>;
 

@@ -75,6 +75,11 @@ bool is_check_name(std::string_view s) {
   });
 }
 
+// Field names of the canary-guard.io/analysis record (probes/metric_analysis.hpp), which holds one field per check.
+bool is_reserved_check_name(std::string_view s) {
+  return s == "hash" || s == "rollout" || s == "stable" || s == "decisive" || s == "blind";
+}
+
 // The sample workload check-config and the loader render templates for.
 CheckTarget sample_target() { return {"default", "example", "Deployment", "0123456789", "abcdef0123"}; }
 
@@ -209,6 +214,7 @@ class Loader {
     if (!c.checks.empty() && c.prometheus.url.empty())
       add_at(c.checks.front().line, c.checks.front().column, "checks need [prometheus] url");
     c.defaults.enabled = c.selection.mode == SelectionMode::opt_out;
+    compare_timing(c);
     if (!diags_.empty()) {
       std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
         return std::pair(a.line, a.column) < std::pair(b.line, b.column);
@@ -291,8 +297,10 @@ class Loader {
     for (auto&& [k, v] : t) {
       if (std::find(schema->keys.begin(), schema->keys.end(), k.str()) != schema->keys.end()) continue;
       std::string msg = "unknown key " + in_quotes(k.str()) + " in " + header(name);
-      if (auto s = closest(k.str(), schema->keys)) msg += "; did you mean " + in_quotes(*s) + "?";
-      else if (auto home = section_of(k.str())) msg += "; it belongs in " + header(*home);
+      // A key of another section (a compare-mode key written in [[check]], where it would be ignored) says where
+      // it belongs, before any near-miss spelling.
+      if (auto home = section_of(k.str())) msg += "; it belongs in " + header(*home);
+      else if (auto s = closest(k.str(), schema->keys)) msg += "; did you mean " + in_quotes(*s) + "?";
       add(k.source().begin, std::move(msg));
       (void)v;
     }
@@ -573,6 +581,27 @@ class Loader {
     return n;
   }
 
+  // A compare check whose warm-up leaves a typical small rollout too few comparisons (config.hpp
+  // comparisons_in_rollout): it loads, but check-config says so, with the figures.
+  void compare_timing(Config& c) {
+    for (const Check& ch : c.checks) {
+      if (!ch.compare) continue;
+      const long n = comparisons_in_rollout(ch, c.prometheus.eval_lag, kTypicalRollout);
+      if (n >= ch.failures) continue;
+      const auto first = std::max(ch.initial_delay, c.prometheus.eval_lag + ch.range_window);
+      c.warnings.push_back(
+          {file_, ch.line, ch.column,
+           "check." + ch.name + ": a rollout of " + format_duration(kTypicalRollout) + " gives only " +
+               std::to_string(n) + " comparison(s) with the stable revision, fewer than failures = " +
+               std::to_string(ch.failures) + ": the first comparison waits " + format_duration(first) +
+               " (max of initial_delay " + format_duration(ch.initial_delay) + " and eval_lag " +
+               format_duration(c.prometheus.eval_lag) + " + window " + format_duration(ch.range_window) +
+               "), and the stable series leave the query's range " + format_duration(c.prometheus.eval_lag) +
+               " + " + format_duration(ch.range_window) + " after the last old pod; lower initial_delay or interval " +
+               "(now " + format_duration(ch.interval) + "), or widen the window (README: choosing warm-up and window)"});
+    }
+  }
+
   // Reports an unknown variable or a malformed "{{" at its column (config/checks.hpp).
   bool template_ok(const toml::table& t, std::string_view key, const Check& ch) {
     const toml::node* n = t.get(key);
@@ -625,6 +654,9 @@ class Loader {
       if (const auto* n = read_string(t, "name", name)) {
         if (!is_check_name(name))
           add(*n, path("name") + ": " + in_quotes(name) + " is not a valid check name ([a-z0-9_-], 1 to 63 characters)");
+        else if (is_reserved_check_name(name))
+          add(*n, path("name") + ": " + in_quotes(name) +
+                      " is reserved (a field of the canary-guard.io/analysis record); choose another name");
         else if (auto it = first_line.find(name); it != first_line.end())
           add(*n, path("name") + ": duplicate check name " + in_quotes(name) + " (first at line " +
                        std::to_string(it->second) + ")");
@@ -660,8 +692,9 @@ class Loader {
 
       const toml::node* min = read_number(t, "min", ch.min);
       read_number(t, "max", ch.max);
-      if (!t.contains("min") && !t.contains("max"))
-        add(t, section_ + ": needs min, max or both (the bounds a passing value lies within)");
+      // A threshold check is its bounds; a compare check judges against the stable revision and may add them.
+      if (!t.contains("min") && !t.contains("max") && !t.contains("compare"))
+        add(t, section_ + ": needs min, max or both (the bounds a passing value lies within), or [check.compare]");
       if (ch.min && ch.max && *ch.min > *ch.max)
         add(*min, path("min") + ": " + std::to_string(*ch.min) + " is greater than max " + std::to_string(*ch.max));
 

@@ -130,6 +130,18 @@ CheckOutcome judge_compare(const config::Check& check, const std::vector<Series>
   const auto sv = worst(stable_series, increase);
   CheckOutcome o;
   o.value = nv;
+  // The absolute bound (min / max) judges the new side alone: it holds also when the stable side cannot be
+  // compared (its pods are gone, the revision was deleted, it gets too little traffic); then only the comparison is
+  // NO_DATA. Called only once the new side is known to be evidence.
+  auto stable_missing = [&](std::string why) {
+    if (check.min || check.max) {
+      auto abs = judge_threshold(check, new_series);
+      if (abs.outcome == Outcome::fail) return abs;
+    }
+    o.outcome = Outcome::no_data;
+    o.detail = check.name + ": " + why + ((check.min || check.max) ? " (the absolute bound holds)" : "");
+    return o;
+  };
   // Low traffic is no evidence on either side (R1.10): one 5xx in two requests proves nothing against a stable
   // revision, and neither does a stable revision that no longer gets traffic.
   if (check.min_samples) {
@@ -141,19 +153,26 @@ CheckOutcome judge_compare(const config::Check& check, const std::vector<Series>
                                " revision";
       return std::nullopt;
     };
-    auto why = lacking(samples ? samples->new_side : std::nullopt, "new");
-    if (!why) why = lacking(samples->stable_side, "stable");
-    if (why) {
+    if (auto why = lacking(samples ? samples->new_side : std::nullopt, "new")) {
       o.outcome = Outcome::no_data;
       o.detail = check.name + ": " + *why;
       return o;
     }
+    if (auto why = lacking(samples->stable_side, "stable")) {
+      if (!nv) {
+        o.outcome = Outcome::no_data;
+        o.detail = check.name + ": no data for the new revision";
+        return o;
+      }
+      return stable_missing(*why);
+    }
   }
-  if (!nv || !sv) {
+  if (!nv) {
     o.outcome = Outcome::no_data;
-    o.detail = check.name + ": " + (!nv ? "no data for the new revision" : "no data for the stable revision");
+    o.detail = check.name + ": no data for the new revision";
     return o;
   }
+  if (!sv) return stable_missing("no data for the stable revision");
   const double limit = increase ? *sv * spec.max_ratio + spec.margin : *sv / spec.max_ratio - spec.margin;
   const bool fail = increase ? *nv > limit : *nv < limit;
   o.outcome = fail ? Outcome::fail : Outcome::pass;
@@ -248,6 +267,7 @@ Recorded record_outcome(const config::Check& check, const std::vector<const conf
 
 std::string format_analysis(const RevisionAnalysis& a) {
   std::string out = "hash=" + a.hash + " rollout=" + std::to_string(a.rollout);
+  if (!a.stable.empty()) out += " stable=" + a.stable;
   if (a.last_decisive) out += " decisive=" + format_rfc3339(*a.last_decisive);
   if (a.blind) out += " blind=1";
   for (const auto& [name, st] : a.checks) {
@@ -289,6 +309,14 @@ std::optional<RevisionAnalysis> parse_analysis(std::string_view text, std::strin
       if (ec != std::errc{} || p != val.data() + val.size() || n < 0) return std::nullopt;
       a.rollout = n;
       have_rollout = true;
+      continue;
+    }
+    if (key == "stable") {
+      // A pod-template-hash or a ControllerRevision hash: [a-z0-9], at most 63 (a label value).
+      if (val.empty() || val.size() > 63 || val == own_hash ||
+          !std::all_of(val.begin(), val.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }))
+        return std::nullopt;
+      a.stable = std::string(val);
       continue;
     }
     if (key == "decisive") {
@@ -334,6 +362,7 @@ RevisionAnalysis restore_analysis(std::optional<std::string_view> seed, std::str
   // Another rollout of the same template (deployed again): its outcomes, its PASS and its blindness are history.
   if (rec && rec->rollout != rollout) rec.reset();
   if (rec) {
+    out.stable = rec->stable;
     out.last_decisive = rec->last_decisive;
     out.blind = rec->blind;
   }

@@ -52,6 +52,10 @@ struct RevisionAnalysis {
   // the ReplicaSet, .revision of the ControllerRevision), which the controller raises when an old template is
   // deployed again. An earlier rollout's outcomes say nothing about this one.
   std::int64_t rollout = 0;
+  // Compare mode: the revision this rollout replaced (its hash), learnt when the analysis started and kept for the
+  // whole analysis, also after its last pod is gone: its series stay in Prometheus and the query looks back
+  // `eval_lag` + the range window, so both sides are still comparable at the same evaluation time. Empty: none known.
+  std::string stable;
   TimePoint started{};                   // when the analysis of this revision started
   std::optional<TimePoint> first_ready;  // first Ready pod of the revision (R2.6)
   std::optional<TimePoint> last_decisive;  // any check
@@ -121,8 +125,8 @@ Recorded record_outcome(const config::Check& check, const std::vector<const conf
 std::string check_fingerprint(const config::Check& check);
 
 // canary-guard.io/analysis:
-//   "hash=<h> rollout=<n> [decisive=<RFC 3339>] [blind=1] <check>=<window>[!]@<fingerprint> ..."
-// where '!' marks a check that passed once, decisive is the last decisive outcome and blind=1 says the guard was
+//   "hash=<h> rollout=<n> [stable=<hash>] [decisive=<RFC 3339>] [blind=1] <check>=<window>[!]@<fingerprint> ..."
+// where stable is the replaced revision compare mode judges against, '!' marks a check that passed once, decisive is the last decisive outcome and blind=1 says the guard was
 // blind when it wrote the record, e.g.
 //   "hash=6d8f7c9b5 rollout=7 decisive=2026-11-21T10:00:00Z error-ratio=PPF!@0123456789abcdef p99=!@fedcba9876543210"
 // (p99 passed, its window was pushed clear). Checks are in name order.

@@ -45,6 +45,7 @@ int run_guard(const RunOptions& opts) {
   }
   if (!opts.listen.empty()) cfg.server.listen = opts.listen;
   setup_logging(cfg.log.level, cfg.log.format);
+  for (const auto& d : cfg.warnings) spdlog::warn("component=config event=warning {}", config::format_warning(d));
 
   auto creds = resolve_credentials(opts.kubeconfig, cfg.kubernetes.kubeconfig, cfg.kubernetes.context);
   if (!creds) {

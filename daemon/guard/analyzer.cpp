@@ -41,6 +41,7 @@ void Analyzer::track(const AnalysisTarget& t) {
   if (it != targets_.end() && it->second.state.hash == t.vars.revision_hash && it->second.state.rollout == t.rollout) {
     // Same rollout of the same revision: refresh what reconcile knows now (stable revision, first Ready pod, checks).
     it->second.target.vars = t.vars;
+    remember_stable(it->second);
     it->second.target.checks = t.checks;
     it->second.target.revision_object = t.revision_object;
     if (t.first_ready && !it->second.state.first_ready) it->second.state.first_ready = t.first_ready;
@@ -56,8 +57,16 @@ void Analyzer::track(const AnalysisTarget& t) {
   Tracked tr;
   tr.target = t;
   tr.state = initial_analysis(t);
+  remember_stable(tr);
   if (metrics_ && it == targets_.end()) metrics_->forget_analysis(t.key.ns, t.key.name);
   targets_[k] = std::move(tr);
+}
+
+void Analyzer::remember_stable(Tracked& t) {
+  // The revision this rollout replaced stays its stable side for the whole analysis: reconcile sees only who still
+  // runs, and the old pods are gone long before a query that looks eval_lag + its window back stops seeing them.
+  if (t.state.stable.empty()) t.state.stable = t.target.vars.stable_hash;
+  t.target.vars.stable_hash = t.state.stable;
 }
 
 void Analyzer::untrack(const WorkloadKey& key) {

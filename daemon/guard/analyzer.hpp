@@ -83,6 +83,7 @@ class Analyzer final : public AnalysisView {
   // One kind's due workloads (one batch, or one query each).
   boost::asio::awaitable<int> evaluate_group(const config::Check& check, std::vector<std::string> due,
                                              TimePoint eval_time);
+  static void remember_stable(Tracked& t);
   void apply(const config::Check& check, Tracked& t, const probes::CheckOutcome& o, TimePoint now);
 
   boost::asio::io_context& ioc_;

@@ -445,13 +445,13 @@ metric_check() {
 
 # cg_metrics_config CHECK_TOML...: writes the test's config like cg_config (CG_GUARD_TOML lines go into [guard],
 # e.g. bake_time) plus metric analysis against the sandbox's Prometheus: [prometheus] url = $PROMETHEUS_URL,
-# eval_lag 1s (the scrape interval is 1 s), timeout 3s; [analysis] max_blind = $CG_MAX_BLIND (default 10s);
+# eval_lag $CG_EVAL_LAG (default 1s: the scrape interval is 1 s), timeout 3s; [analysis] max_blind = $CG_MAX_BLIND (default 10s);
 # then each CHECK_TOML (see metric_check). A later cg_start without arguments runs with this file.
 cg_metrics_config() {
   [ -n "${PROMETHEUS_URL:-}" ] || skip "scripts/sandbox env gave no PROMETHEUS_URL"
   cg_config "${CG_GUARD_TOML:-}"
   {
-    printf '\n[prometheus]\nurl = "%s"\neval_lag = "1s"\ntimeout = "3s"\n\n' "$PROMETHEUS_URL"
+    printf '\n[prometheus]\nurl = "%s"\neval_lag = "%s"\ntimeout = "3s"\n\n' "$PROMETHEUS_URL" "${CG_EVAL_LAG:-1s}"
     printf '[analysis]\nmax_blind = "%s"\n%s\n\n' "${CG_MAX_BLIND:-10s}" "${CG_ANALYSIS_TOML:-}"
     local c
     for c in "$@"; do printf '%s\n' "$c"; done

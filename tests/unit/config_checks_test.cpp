@@ -209,6 +209,14 @@ TEST(ConfigChecks, EveryValidationErrorWithItsPosition) {
       {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\nnamespaces = [\"Shop\"]\n", "7:15: error: check.c.namespaces: \"Shop\" is not a valid namespace name"},
       {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\nselector = \"app in (a\"\n", "7:22: error: check.c.selector: expected"},
       {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\nmaxx = 1\n", "7:1: error: unknown key \"maxx\" in [[check]]; did you mean \"max\"?"},
+      // A compare-mode key written where a threshold check would ignore it says where it belongs.
+      {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\nmax_ratio = 1.5\n",
+       "7:1: error: unknown key \"max_ratio\" in [[check]]; it belongs in [check.compare]"},
+      {"[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\n[check.min_samples]\nquery = \"y\"\nmin = 1\nmargin = 0.1\n",
+       "10:1: error: unknown key \"margin\" in [check.min_samples]; it belongs in [check.compare]"},
+      // Field names of the canary-guard.io/analysis record are not check names.
+      {"[[check]]\nname = \"stable\"\nquery = \"up\"\nmax = 1\n", "4:8: error: check[1].name: \"stable\" is reserved"},
+      {"[[check]]\nname = \"rollout\"\nquery = \"up\"\nmax = 1\n", "4:8: error: check[1].name: \"rollout\" is reserved"},
       {"[[check]]\nname = \"c\"\nquery = 'x{a=\"{{nope}}\"}'\nmax = 1\n", "5:15: error: check.c.query: unknown template variable \"nope\""},
       {"[[check]]\nname = \"c\"\nquery = 'x{a=\"{{ namespace\"}'\nmax = 1\n", "5:15: error: check.c.query: malformed \"{{\""},
       {"[[check]]\nname = \"c\"\nquery = 'x{a=\"{{}}\"}'\nmax = 1\n", "5:15: error: check.c.query: malformed \"{{\""},
@@ -674,5 +682,49 @@ TEST(ConfigChecks, CheckConfigPrintsEachCheck) {
     EXPECT_NE(s.find(part), std::string::npos) << part << "\nnot in:\n" << s;
 }
 
+// Compare mode judges against the stable revision: it needs no absolute bound. Its timing is checked against a
+// typical small rollout (config.hpp comparisons_in_rollout): a warning, never a refusal.
+TEST(ConfigChecks, CompareTimingWarnsWhenATypicalRolloutGivesTooFewComparisons) {
+  auto load = [](const std::string& check_lines) {
+    return load_string(std::string(kProm) + "[[check]]\nname = \"c\"\nquery = 'rate(x{h=\"{{revision_hash}}\"}[1m])'\n" +
+                           check_lines + "[check.compare]\nmax_ratio = 2\n",
+                       "t.toml");
+  };
+  auto ok = load("");
+  ASSERT_TRUE(ok) << format(ok.error().front());
+  EXPECT_FALSE(ok->checks[0].min || ok->checks[0].max);
+  EXPECT_TRUE(ok->warnings.empty()) << format_warning(ok->warnings.front());  // defaults: 6 comparisons in 30 s
+  EXPECT_EQ(comparisons_in_rollout(ok->checks[0], ok->prometheus.eval_lag, kTypicalRollout), 6);
+  struct Row {
+    std::string lines;
+    long comparisons;
+    bool warns;
+  } rows[] = {
+      {"interval = \"10s\"\n", 3, false},                      // exactly failures (3): enough
+      {"interval = \"11s\"\n", 3, false},                      // 0, 11, 22 s into the 30 s
+      {"interval = \"15s\"\n", 2, true},
+      {"initial_delay = \"90s\"\n", 6, false},                 // no later than eval_lag + window: no cost
+      {"initial_delay = \"105s\"\n", 3, false},
+      {"initial_delay = \"106s\"\n", 3, false},
+      {"initial_delay = \"111s\"\n", 2, true},
+      {"initial_delay = \"2m\"\n", 0, true},                   // the stable series left the range at 120 s
+  };
+  for (const Row& r : rows) {
+    auto c = load(r.lines);
+    ASSERT_TRUE(c) << r.lines << format(c.error().front());
+    EXPECT_EQ(comparisons_in_rollout(c->checks[0], c->prometheus.eval_lag, kTypicalRollout), r.comparisons) << r.lines;
+    EXPECT_EQ(!c->warnings.empty(), r.warns) << r.lines;
+    if (r.warns) {
+      const std::string w = format_warning(c->warnings.front());
+      EXPECT_EQ(w.rfind("t.toml:3:1: warning: check.c: a rollout of 30s gives only ", 0), 0u) << w;
+    }
+  }
+  // A threshold check is never warned about: it judges the new revision alone, for the whole bake.
+  auto threshold = load_string(std::string(kProm) + "[[check]]\nname = \"c\"\nquery = \"up\"\nmax = 1\ninitial_delay = \"10m\"\n", "t.toml");
+  ASSERT_TRUE(threshold);
+  EXPECT_TRUE(threshold->warnings.empty());
+}
+
 }  // namespace
 }  // namespace canary_guard::config
+

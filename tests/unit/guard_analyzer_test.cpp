@@ -436,6 +436,64 @@ TEST(Analyzer, CompareNeedsMinSamplesOnBothSides) {
     }
 }
 
+// Compare mode judges against the revision this rollout replaced for the whole analysis: reconcile stops naming it
+// once its last pod is gone (a rolling update of 40 s is over before the first comparison with the default eval_lag
+// of 30 s), but its series are still in Prometheus at the evaluation time, and a restart must not forget it.
+TEST(Analyzer, TheStableSideIsTheReplacedRevisionForTheWholeAnalysis) {
+  using cg::probes::Outcome;
+  for (const bool batch : {true, false}) {
+    Rig rig;
+    auto& c = rig.config.checks[0];
+    c.batchable = batch;
+    c.compare = cg::config::CompareSpec{1.5, 0.005, cg::config::CompareDirection::increase};
+    c.max = 1.0;
+    rig.source.answer = [](const std::string& q) {
+      cg::probes::QueryResult r;
+      if (q.find("new1") != std::string::npos) r.series.push_back(series("shop", "new1", 0.06));
+      if (q.find("old1") != std::string::npos) r.series.push_back(series("shop", "old1", 0.02));
+      if (q.find("older") != std::string::npos) r.series.push_back(series("shop", "older", 0.9));
+      return r;
+    };
+    const WorkloadKey key{Kind::deployment, "shop", "web"};
+    auto t = rig.target("web", "new1");
+    t.vars.stable_hash = "old1";
+    rig.analyzer->track(t);
+    rig.clock.set(T0 + 20s);
+    rig.round();
+    ASSERT_EQ(rig.analyzer->state(key, "new1")->checks.at("error-ratio").window, "F") << batch;
+    // The old pods are gone: reconcile names no stable revision any more (then, a scale-up of an older one).
+    t.vars.stable_hash = "";
+    rig.analyzer->track(t);
+    rig.round();
+    t.vars.stable_hash = "older";
+    rig.analyzer->track(t);
+    rig.round();
+    const auto* a = rig.analyzer->state(key, "new1");
+    EXPECT_EQ(a->stable, "old1");
+    EXPECT_EQ(a->checks.at("error-ratio").window, "FFF") << batch << ": " << a->checks.at("error-ratio").last_detail;
+    EXPECT_TRUE(a->checks.at("error-ratio").tripped);
+    for (const auto& q : rig.source.queries) EXPECT_EQ(q.find("older"), std::string::npos) << q;
+    // A restart after the old pods are gone, with the record of the first FAIL: it names the stable side.
+    ASSERT_FALSE(rig.persisted.empty());
+    const std::string last = rig.persisted.front();
+    EXPECT_NE(last.find(" stable=old1 "), std::string::npos) << last;
+    Rig again;
+    again.config.checks[0] = c;
+    again.source.answer = rig.source.answer;
+    auto t2 = again.target("web", "new1");
+    t2.checks = {&again.config.checks[0]};
+    t2.seed = last.substr(last.find(' ') + 1);
+    again.analyzer->track(t2);
+    again.clock.set(T0 + 30s);
+    again.round();
+    const auto* b = again.analyzer->state(key, "new1");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->stable, "old1");
+    EXPECT_EQ(b->checks.at("error-ratio").last, Outcome::fail) << b->checks.at("error-ratio").last_detail;
+    EXPECT_EQ(b->checks.at("error-ratio").window, "FF");
+  }
+}
+
 // The daemon's own budget is not a Prometheus error: a slow Prometheus (each query takes 0.9 s; four queries in a
 // round of a 2 s interval) must not turn the later queries of a round into "evaluation slot already over", an ERROR
 // that on_error = "fail" would count as a FAIL. The source behaves like the client: a query fails when it cannot

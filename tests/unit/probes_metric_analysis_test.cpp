@@ -80,6 +80,12 @@ TEST(MetricJudge, CompareAgainstStable) {
   EXPECT_EQ(judge_compare(c, {series(0.03)}, {}).outcome, Outcome::no_data);
   EXPECT_EQ(judge_compare(c, {}, {series(0.02)}).outcome, Outcome::no_data);
   EXPECT_EQ(judge_compare(c, {series(0.2)}, {series(0.2)}).outcome, Outcome::fail);  // absolute bound still holds
+  // The stable side has no data (its pods are gone, the revision was deleted): the absolute bound still holds, only
+  // the comparison is NO_DATA.
+  EXPECT_EQ(judge_compare(c, {series(0.2)}, {}).outcome, Outcome::fail);
+  EXPECT_EQ(judge_compare(c, {series(0.2)}, {series(kNaN)}).outcome, Outcome::fail);
+  EXPECT_EQ(judge_compare(c, {series(0.1)}, {}).outcome, Outcome::no_data);  // at the bound: passes it, no comparison
+  EXPECT_NE(judge_compare(c, {series(0.1)}, {}).detail.find("the absolute bound holds"), std::string::npos);
   // A success-type metric: fail when it drops.
   c.max.reset();
   c.compare->direction = cg::config::CompareDirection::decrease;
@@ -118,6 +124,11 @@ TEST(MetricJudge, CompareNeedsMinSamplesOnBothSides) {
     EXPECT_EQ(o.outcome, r.want) << o.detail;
     EXPECT_NE(o.detail.find(r.detail_part), std::string::npos) << o.detail;
   }
+  // The stable side lacks its minimum, the new side has it: the absolute bound (max 1.0) still judges the new side.
+  EXPECT_EQ(judge_compare(c, {series(1.5)}, {series(0.0)}, CompareSamples{20.0, 2.0}).outcome, Outcome::fail);
+  EXPECT_EQ(judge_compare(c, {series(1.5)}, {series(0.0)}, CompareSamples{20.0, none}).outcome, Outcome::fail);
+  // ... but never for a new side below its own minimum: low traffic is no evidence either way.
+  EXPECT_EQ(judge_compare(c, {series(1.5)}, {series(0.0)}, CompareSamples{2.0, 2.0}).outcome, Outcome::no_data);
   // Enough samples on both sides and a passing comparison: PASS.
   EXPECT_EQ(judge_compare(c, {series(0.01)}, {series(0.01)}, CompareSamples{20.0, 20.0}).outcome, Outcome::pass);
   // No min_samples in the check: samples are not needed.
@@ -261,6 +272,15 @@ TEST(MetricAnnotation, RoundTripAndForeignCopies) {
   back = parse_analysis(format_analysis(a), "6d8f7c9b5");
   ASSERT_TRUE(back);
   EXPECT_TRUE(back->blind);
+  // The stable side compare mode judges against, kept for the whole analysis.
+  a.stable = "7f9c4d8b6";
+  EXPECT_NE(format_analysis(a).find("rollout=7 stable=7f9c4d8b6 decisive="), std::string::npos) << format_analysis(a);
+  back = parse_analysis(format_analysis(a), "6d8f7c9b5");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->stable, "7f9c4d8b6");
+  const std::string rec = format_analysis(a);
+  EXPECT_EQ(restore_analysis(std::string_view(rec), "6d8f7c9b5", 7, {}).stable, "7f9c4d8b6");
+  EXPECT_EQ(restore_analysis(std::string_view(rec), "6d8f7c9b5", 8, {}).stable, "");  // another rollout: forgotten
   EXPECT_FALSE(parse_analysis(text, "other"));  // copied onto another ReplicaSet: ignored
   for (const char* bad : {"", "error-ratio=PF", "hash=6d8f7c9b5 rollout=1 error-ratio=PXF@00",
                           "hash=6d8f7c9b5 rollout=1 Bad=P@00", "hash=6d8f7c9b5 rollout=1 =P", "hash=6d8f7c9b5 rollout=1 x",
@@ -268,7 +288,9 @@ TEST(MetricAnnotation, RoundTripAndForeignCopies) {
                           "hash=6d8f7c9b5 rollout=-1", "hash=6d8f7c9b5 rollout=1x", "hash=6d8f7c9b5 rollout=",
                           "hash=6d8f7c9b5 rollout=99999999999999999999", "hash=6d8f7c9b5 rollout=1 decisive=yesterday",
                           "hash=6d8f7c9b5 rollout=1 blind=0", "hash=6d8f7c9b5 rollout=1 p99=P@XYZ",
-                          "hash=6d8f7c9b5 rollout=1 p99=P@0123456789abcdef0123456789abcdef0"})
+                          "hash=6d8f7c9b5 rollout=1 p99=P@0123456789abcdef0123456789abcdef0",
+                          "hash=6d8f7c9b5 rollout=1 stable=", "hash=6d8f7c9b5 rollout=1 stable=Ab!",
+                          "hash=6d8f7c9b5 rollout=1 stable=6d8f7c9b5"})  // its own hash is never its stable side
     EXPECT_FALSE(parse_analysis(bad, "6d8f7c9b5")) << bad;
 }
 
