@@ -156,12 +156,14 @@ awaitable<Result<ActOutcome>> Acting::rollback() {
   log_decision(obs_, d_, " target=" + std::to_string(d_.target->number));
   // Intent first (a crash at any later point finds it), while the fresh GETs run.
   auto [written, fresh] = co_await both(write(*d_.current, verdict, rec), ctx_.writer.prepare_rollback(obs_, *d_.target));
+  if (ctx_.trace) ctx_.trace->mark("record+prepare");
   if (!written) {
     ctx_.slots.release(key_);  // nothing recorded: nothing in flight
     co_return unexpected(written.error());
   }
   if (!fresh) co_return unexpected(fresh.error());  // requeue: the `started` record resumes it
   auto checked = co_await patch_checked(*d_.current, *fresh);
+  if (ctx_.trace) ctx_.trace->mark("patch");
   if (!checked) co_return unexpected(checked.error());
   if (*checked) co_return **checked;
   co_return co_await after_patch(rec, *d_.current);
@@ -187,8 +189,10 @@ awaitable<Result<ActOutcome>> Acting::resume(bool patch_needed) {
   log_decision(obs_, d_, d_.target ? " target=" + std::to_string(d_.target->number) : std::string());
   if (patch_needed) {
     auto fresh = co_await ctx_.writer.prepare_rollback(obs_, *d_.target);
+    if (ctx_.trace) ctx_.trace->mark("prepare");
     if (!fresh) co_return unexpected(fresh.error());
     auto checked = co_await patch_checked(owner, *fresh);
+    if (ctx_.trace) ctx_.trace->mark("patch");
     if (!checked) co_return unexpected(checked.error());
     if (*checked) co_return **checked;
   }

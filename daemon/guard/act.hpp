@@ -22,6 +22,7 @@
 #include "daemon/guard/object_ref.hpp"
 #include "daemon/guard/observe.hpp"
 #include "daemon/guard/rollback_slots.hpp"
+#include "daemon/guard/step_trace.hpp"
 #include "daemon/kube/errors.hpp"
 
 namespace canary_guard::guard {
@@ -68,6 +69,7 @@ struct ActContext {
   RollbackSlots& slots;
   GuardMetrics* metrics = nullptr;  // may be null
   const Clock& clock;               // wall time for the records
+  StepTrace* trace = nullptr;       // may be null: where a rollback's time went (record+prepare, patch)
 };
 
 struct ActOutcome {

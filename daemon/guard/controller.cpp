@@ -204,7 +204,9 @@ awaitable<void> Controller::watch_liveness() {
 
 awaitable<Result<bool>> Controller::evidence_confirmed(const WorkloadKey& key, const WorkloadState& st,
                                                        const ObserveContext& ctx, const Decision& d) {
-  auto fresh = co_await FreshView::read(client_, key);
+  std::vector<std::string> hashes;  // named: it lives across the await
+  if (key.kind == Kind::deployment && d.current && d.target) hashes = {d.current->hash, d.target->hash};
+  auto fresh = co_await FreshView::read(client_, key, hashes);
   if (!fresh) co_return unexpected(fresh.error());
   WorkloadState copy = st;  // the grace timers and baselines as they are; the real state is left alone
   ObserveContext fresh_ctx = ctx;
@@ -415,6 +417,7 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   auto& slot = state_[k];
   if (!slot) slot = std::make_unique<WorkloadState>();
   WorkloadState& st = *slot;
+  StepTrace trace(steady_);  // marked only on the way to a rollback PATCH
   const ObserveContext ctx{config_, started_at_, slots_.others(k), analyzer_, caches_not_live(key.kind)};
   auto obs = observe(key, *view_, st, ctx, now);
   if (!obs) {
@@ -455,15 +458,26 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   spdlog::debug("workload={} revision_hash={} decision={} reason={} complete={} failure={} hold={}", k,
                 obs->snapshot.current_hash, to_string(d.action), d.reason, obs->snapshot.rollout_complete,
                 obs->snapshot.failure ? obs->snapshot.failure->reason : "-", obs->snapshot.hold ? obs->snapshot.hold->reason : "-");
+  const bool tracing = (d.action == Action::rollback && !d.dry_run) || d.action == Action::resume_rollback;
+  if (tracing) {
+    // Breach -> PATCH: how late this reconcile ran after the time it asked for, and each step from here on.
+    if (st.recheck_due && now > *st.recheck_due) trace.before("late", now - *st.recheck_due);
+    trace.mark("observe+decide");
+  }
   if (d.action == Action::rollback && !d.dry_run) {
     // The evidence is read again from the apiserver itself before anything is written: a cache that silently
     // stopped updating (frozen watch) must never roll back a release that is fine by now.
     auto confirmed = co_await evidence_confirmed(key, st, ctx, d);
+    trace.mark("fresh_read");
     if (!confirmed) co_return unexpected(confirmed.error());
     if (!*confirmed) co_return std::optional<Duration>{std::chrono::seconds{1}};
   }
-  ActContext actx{writer_, slots_, metrics_, clock_};
+  ActContext actx{writer_, slots_, metrics_, clock_, tracing ? &trace : nullptr};
   auto r = co_await act(*obs, d, st, actx);
+  if (tracing)
+    spdlog::info("workload={} event=rollback_trace decision={} ok={} total_ms={} {}", k, to_string(d.action),
+                 r.has_value(), trace.total().count(), trace.str());
+  st.recheck_due.reset();
   if (!r) co_return unexpected(r.error());
   std::optional<Duration> again;
   auto sooner = [&](Duration x) { again = again ? std::min(*again, x) : x; };
@@ -472,6 +486,7 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   if (d.recheck_at) {
     // +1 ms: the probes' "longer than" boundaries fire one millisecond after the grace period.
     sooner(std::max(Duration{0}, std::chrono::duration_cast<Duration>(*d.recheck_at - clock_.now())) + Duration{1});
+    st.recheck_due = *d.recheck_at;
   }
   co_return again;
 }

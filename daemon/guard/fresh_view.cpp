@@ -41,32 +41,47 @@ std::vector<const T*> owned_by(const std::vector<T>& all, const std::string& uid
 
 }  // namespace
 
-awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client& client, const WorkloadKey& key) {
+awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client& client, const WorkloadKey& key,
+                                                                    const std::vector<std::string>& hashes) {
   auto view = std::make_unique<FreshView>();
   // Named arguments, never `{}`: GCC 12 destroys a braced temporary passed by value to a coroutine twice
   // (PR c++/99576); a relisting daemon crashed on it with "free(): invalid pointer".
   kube::ListOptions one;
   one.field_selector = "metadata.name=" + key.name;
   const kube::ListOptions all;
+  kube::ListOptions revs_of_decision, pods_of_failing;
+  if (!hashes.empty()) {
+    std::string in;
+    for (const auto& h : hashes) in += (in.empty() ? "" : ",") + h;
+    revs_of_decision.label_selector = "pod-template-hash in (" + in + ")";
+    pods_of_failing.label_selector = "pod-template-hash=" + hashes.front();
+  }
+  // The three lists go out at once: the fresh read sits between a breach and its rollback PATCH.
   if (key.kind == Kind::deployment) {
-    auto [w, revs] = co_await both(list_all<probes::DeploymentView>(client, kube::paths::deployments(key.ns), one),
-                                   list_all<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns), all));
+    auto [wr, pods] = co_await both(
+        both(list_all<probes::DeploymentView>(client, kube::paths::deployments(key.ns), one),
+             list_all<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns), revs_of_decision)),
+        list_all<probes::PodView>(client, kube::paths::pods(key.ns), pods_of_failing));
+    auto& [w, revs] = wr;
     if (!w) co_return unexpected(w.error());
     if (!revs) co_return unexpected(revs.error());
+    if (!pods) co_return unexpected(pods.error());
     if (!w->empty()) view->deployment_ = std::move(w->front());
     view->replicasets_ = std::move(*revs);
+    view->pods_ = std::move(*pods);
   } else {
-    auto [w, revs] =
-        co_await both(list_all<probes::DaemonSetView>(client, kube::paths::daemonsets(key.ns), one),
-                      list_all<probes::ControllerRevisionView>(client, kube::paths::controllerrevisions(key.ns), all));
+    auto [wr, pods] = co_await both(
+        both(list_all<probes::DaemonSetView>(client, kube::paths::daemonsets(key.ns), one),
+             list_all<probes::ControllerRevisionView>(client, kube::paths::controllerrevisions(key.ns), all)),
+        list_all<probes::PodView>(client, kube::paths::pods(key.ns), all));
+    auto& [w, revs] = wr;
     if (!w) co_return unexpected(w.error());
     if (!revs) co_return unexpected(revs.error());
+    if (!pods) co_return unexpected(pods.error());
     if (!w->empty()) view->daemonset_ = std::move(w->front());
     view->revisions_ = std::move(*revs);
+    view->pods_ = std::move(*pods);
   }
-  auto pods = co_await list_all<probes::PodView>(client, kube::paths::pods(key.ns), all);
-  if (!pods) co_return unexpected(pods.error());
-  view->pods_ = std::move(*pods);
   co_return view;
 }
 

@@ -63,6 +63,7 @@ class ClusterView {
 // seen, pod-signal grace timers, which Events were sent); everything that matters for correctness is in annotations
 // on the cluster objects. Owned by the Controller, one per workload key.
 struct WorkloadState {
+  std::optional<TimePoint> recheck_due;  // when the last reconcile asked to look again (the rollback trace's "late")
   std::string hash;  // current revision last seen
   std::int64_t number = -1;
   TimePoint revision_started{};  // anchor of the own deadline timer
