@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e-serial (stops the sandbox's Prometheus, which every metric test shares)
 # A restart while blind keeps the guard's own blind pause (issue #10 §2). As test_metric_pause_when_blind: v2
 # (web:v2-slow12, 4 replicas, each new pod Ready after 12 s) is under analysis by error-ratio when Prometheus is
 # stopped; after max_blind (10 s) the guard pauses the Deployment. Then the daemon is killed with SIGKILL and started

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e-serial (stops the sandbox's Prometheus, which every metric test shares)
 # pause_when_blind: a rolling update that goes blind is paused, and resumed when the checks are decisive again.
 # v2 (healthy, slow: each new pod Ready after 12 s, 4 replicas, maxSurge 1 / maxUnavailable 0, so the rollout takes
 # about 50 s) is under analysis by error-ratio when the sandbox's Prometheus is stopped (the EXIT trap starts it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e-serial (stops the sandbox's Prometheus, which every metric test shares)
 # Prometheus down during analysis: doubt means no action. v2 (healthy image, bake 30 s) is under analysis by
 # error-ratio when the sandbox's Prometheus is stopped (scripts/sandbox stop prometheus: only that component; the
 # EXIT trap starts it again whatever happens). Expected: a Warning Event MetricsBlind on web within max_blind (10 s)

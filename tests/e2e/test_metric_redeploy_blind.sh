@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e-serial (stops the sandbox's Prometheus, which every metric test shares)
 # Analysis state is trusted only for the rollout that wrote it (issue #10 §2, the reported case). error-ratio (max
 # 0.05, every 2 s) judges web; bake_time is 25 s, so v2 is not verified before v3 replaces it; max_blind is 45 s, so
 # the second rollout's bake ends well before the guard goes blind (as with the defaults in the report). v2 (web:v2,
