@@ -15,7 +15,8 @@
 #                   whole seconds, so this is the deadline exactly as the deployment controller computes it -- and
 #                   (b) the stamp of the first event carrying Progressing=False/ProgressDeadlineExceeded.
 #  breach, crash    the stamp of the first pod watch event of a bad-image pod in CrashLoopBackOff with
-#                   restartCount >= 3 (the default crashloop_restarts; new pods start from 0).
+#                   restartCount >= 3 (the default crashloop_restarts; new pods start from 0), or >= 2 while the
+#                   pod was never Ready (the default crashloop_unready_restarts): the guard's own rule.
 #  recovered        the first moment after the PATCH at which every live pod (no deletionTimestamp) of the
 #                   Deployment runs the good image and is Ready, and there are spec.replicas of them.
 # Percentiles: nearest rank (p99 of 50 samples is the largest).
@@ -92,11 +93,20 @@ def sample(name, r):
         s["before_pde"] = pde is None or t_patch < pde
     else:
         pe = [e for e in pods.get(name, []) if e["image"] == r["bad"] and e["t"] >= t_bad]
-        t3 = next((e["t"] for e in pe if e["waiting"] == "CrashLoopBackOff" and e["restarts"] >= 3), None)
+        was_ready = set()
+        t3 = None
+        for e in pe:
+            if e["ready"]:
+                was_ready.add(e["uid"])
+            if e["waiting"] != "CrashLoopBackOff":
+                continue
+            if e["restarts"] >= 3 or (e["restarts"] >= 2 and e["uid"] not in was_ready):
+                t3 = e["t"]
+                break
         t1 = next((e["t"] for e in pe if e["waiting"] == "CrashLoopBackOff"), None)
         if t3 is None:
-            return None, "no pod reached CrashLoopBackOff with 3 restarts before the rollback"
-        s["t_breach"], s["source"], s["t_first_clbo"] = t3, "pod restartCount>=3", t1
+            return None, "no pod reached the crash-loop rule (3 restarts, or 2 never Ready) before the rollback"
+        s["t_breach"], s["source"], s["t_first_clbo"] = t3, "pod crash-loop rule", t1
     # Recovery: replay pods (all of this Deployment's events) and the Deployment's spec.replicas.
     live = {}
     replicas = None
@@ -149,7 +159,7 @@ with open(os.path.join(d, "samples.tsv"), "w") as out:
                     "%.3f" % (rec - clbo) if rec and clbo else "-"))
 
 for scenario, label in (("deadline", "progress deadline (unready release)"),
-                        ("crashloop", "crash loop, restartCount >= 3 (crashloop release)")):
+                        ("crashloop", "crash loop, restartCount >= 3 or >= 2 never Ready (crashloop release)")):
     g = [s["latency"] for s in samples[(scenario, "guarded")]]
     i = [s["latency"] for s in samples[(scenario, "idiom")]]
     if not g and not i:
