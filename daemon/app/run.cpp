@@ -12,13 +12,13 @@
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include "cg_version.hpp"
 #include "config/config.hpp"
 #include "daemon/app/analysis_json.hpp"
 #include "daemon/app/http_server.hpp"
 #include "daemon/app/metrics.hpp"
+#include "daemon/app/notify.hpp"
 #include "daemon/app/prom_source.hpp"
 #include "daemon/guard/analyzer.hpp"
 #include "daemon/app/wiring.hpp"
@@ -116,7 +116,10 @@ int run_guard(const RunOptions& opts) {
         log_crash("buildinfo"));
   }
 
-  // Tell systemd we are ready once the caches are synced.
+  // systemd: READY=1 once the caches are synced; WATCHDOG=1 from this loop (a wedged loop stops the pings).
+  Notifier notifier(ioc);
+  notifier.status("starting: listing workloads, revisions and pods");
+  asio::co_spawn(ioc, notifier.watchdog(), log_crash("watchdog"));
   asio::co_spawn(
       ioc,
       [&]() -> asio::awaitable<void> {
@@ -125,7 +128,7 @@ int run_guard(const RunOptions& opts) {
           t.expires_after(std::chrono::milliseconds(100));
           co_await t.async_wait(asio::use_awaitable);
         }
-        sd_notify(0, "READY=1\nSTATUS=caches synced; guarding");
+        notifier.ready(std::string("caches synced; guarding") + (cfg.defaults.dry_run ? " (dry run)" : ""));
       },
       log_crash("notify"));
 
@@ -133,7 +136,8 @@ int run_guard(const RunOptions& opts) {
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("component=main event=stop signal={}", sig);
-    sd_notify(0, "STOPPING=1");
+    notifier.stopping();
+    notifier.stop();
     controller.stop();
     if (analyzer) analyzer->stop();
     http.stop();
