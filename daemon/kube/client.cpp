@@ -13,6 +13,8 @@
 #include <boost/beast/ssl.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -520,7 +522,10 @@ Task<Result<Ok>> Client::watch(std::string path, WatchOptions opts, LineHandler 
   }
   http::response_parser<http::buffer_body> parser;
   parser.header_limit(kHeaderLimit);
-  parser.body_limit(boost::none);  // a watch streams for minutes; lines are bounded instead
+  // A watch streams for minutes; lines are bounded instead. Not boost::none: Boost 1.74 compares a Content-Length
+  // against an unset limit as if it were 0 (basic_parser.ipp, `len_ > body_limit_` on an optional), so every error
+  // response with a body (a 403) failed as "body limit exceeded" before its status was seen.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await http::async_read_header(conn->stream, conn->buffer, parser, redirect_error(use_awaitable, ec));
   if (ec) {
     count("WATCH", target, 0);

@@ -248,6 +248,23 @@ TEST_F(KubeClientIT, LimitedIdentityIsForbiddenWithRbacMessage) {
   EXPECT_NE(r.error().message.find("cannot list resource \"secrets\""), std::string::npos) << r.error().message;
 }
 
+TEST_F(KubeClientIT, ForbiddenWatchIsForbiddenNotABodyLimit) {
+  // Boost 1.74 compares a Content-Length against an unset body limit as if the limit were 0: a 403 on a watch
+  // came back as "watch header: body limit exceeded" (a transport error) instead of forbidden.
+  if (env("CANARY_GUARD_KUBECONFIG").empty()) GTEST_SKIP() << "CANARY_GUARD_KUBECONFIG not set";
+  auto creds = load_kubeconfig(env("CANARY_GUARD_KUBECONFIG"), "");
+  ASSERT_TRUE(creds) << creds.error();
+  auto c = Client::make(ioc_, *creds);
+  ASSERT_TRUE(c) << c.error();
+  WatchOptions w;
+  w.timeout_seconds = 5;
+  auto r = run(ioc_, (*c)->watch(paths::core("secrets", "kube-system"), w, [](std::string_view) { return true; }));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::forbidden) << describe(r.error());
+  EXPECT_EQ(r.error().http_status, 403);
+  EXPECT_NE(r.error().message.find("cannot watch resource \"secrets\""), std::string::npos) << r.error().message;
+}
+
 TEST_F(KubeClientIT, PatchPreconditionsAndConflicts) {
   auto cm = create_configmap("p", {{"k", "v1"}});
   ASSERT_TRUE(cm) << describe(cm.error());
