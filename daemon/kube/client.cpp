@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 
 #include <netinet/in.h>
@@ -180,6 +181,8 @@ Expected<std::unique_ptr<Client>, std::string> Client::make(asio::io_context& io
   }
   if (!creds.insecure_skip_tls_verify && creds.ca_pem.empty())
     return unexpected(std::string("no certificate authority for ") + creds.server);
+  if (auto p = check_no_proxy(creds, [](const char* n) -> const char* { return std::getenv(n); }); !p)
+    return unexpected(p.error());
   std::unique_ptr<Client> c(new Client(ioc, std::move(creds), std::move(options)));
   auto cert = c->creds_.client_cert_pem;
   auto key = c->creds_.client_key_pem;
