@@ -24,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/kube/line_framer.hpp"
+#include "daemon/kube/resolve.hpp"
 #include "daemon/net/tls_peer.hpp"
 
 namespace canary_guard::kube {
@@ -217,9 +218,10 @@ Expected<Ok, std::string> Client::build_tls(const std::string& cert_pem, const s
 Task<Result<std::unique_ptr<Client::Connection>>> Client::connect(SteadyTime deadline) {
   auto conn = std::make_unique<Connection>(ioc_, std::static_pointer_cast<ssl::context>(tls_));
   beast::error_code ec;
-  tcp::resolver resolver(ioc_);
-  auto endpoints = co_await resolver.async_resolve(creds_.host, creds_.port, redirect_error(use_awaitable, ec));
-  if (ec) co_return unexpected(transport_error(ec, "resolve " + creds_.host));
+  // Bounded by the request's deadline: Asio 1.74's resolver cannot interrupt a getaddrinfo that hangs.
+  auto resolved = co_await resolve_within(ioc_, creds_.host, creds_.port, deadline);
+  if (resolved.ec) co_return unexpected(transport_error(resolved.ec, "resolve " + creds_.host));
+  const auto& endpoints = resolved.results;
   auto& tcp_stream = beast::get_lowest_layer(conn->stream);
   tcp_stream.expires_at(deadline);
   co_await tcp_stream.async_connect(endpoints, redirect_error(use_awaitable, ec));
