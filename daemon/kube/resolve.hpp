@@ -56,8 +56,10 @@ inline boost::asio::awaitable<ResolveOutcome> resolve_within(boost::asio::io_con
     st->resolver.async_resolve(std::string(host), std::string(port),
                                [on_done](const boost::system::error_code& ec, ResolveResults r) { on_done(ec, r); });
   }
-  boost::system::error_code ec;
-  co_await st->done.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  if (!st->out) {  // a starter may complete at once; a cancel before the wait would not end it
+    boost::system::error_code ec;
+    co_await st->done.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
   if (st->out) co_return *st->out;
   st->resolver.cancel();  // the lookup's handler still runs later (it holds st) and is ignored
   st->out = ResolveOutcome{boost::asio::error::timed_out, {}};
