@@ -29,7 +29,8 @@ class NamespacedInformer {
     if (namespaces.empty()) {
       add(client, path_of, "", base);
     } else {
-      for (const auto& ns : namespaces) add(client, path_of, ns, base);
+      for (const auto& ns : namespaces)
+        if (!part_of(ns)) add(client, path_of, ns, base);  // a namespace listed twice is watched once
     }
   }
 

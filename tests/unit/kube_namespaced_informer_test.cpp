@@ -46,9 +46,9 @@ TEST_F(NamespacedInformerTest, NoNamespacesIsOneClusterWideListAndWatch) {
 }
 
 TEST_F(NamespacedInformerTest, NamespacesAreOneListAndWatchEachNeverClusterWide) {
-  NamespacedInformer<DeploymentView> inf(*client_, &paths::pods, {"shop", "blog"});
+  NamespacedInformer<DeploymentView> inf(*client_, &paths::pods, {"shop", "blog", "shop"});
   auto parts = inf.parts();
-  ASSERT_EQ(parts.size(), 2u);
+  ASSERT_EQ(parts.size(), 2u);  // "shop" once
   EXPECT_EQ(parts[0]->path(), "/api/v1/namespaces/shop/pods");
   EXPECT_EQ(parts[1]->path(), "/api/v1/namespaces/blog/pods");
 }
