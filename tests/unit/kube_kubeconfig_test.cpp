@@ -372,7 +372,9 @@ TEST(Proxy, HttpsProxyFromTheEnvironmentIsRefusedUnlessNoProxyCoversTheServer) {
     };
     auto r = check_no_proxy(cr, env);
     EXPECT_EQ(static_cast<bool>(r), c.ok) << c.name << (r ? "" : ": " + r.error());
-    if (!r) EXPECT_NE(r.error().find("add " + c.host + " to NO_PROXY"), std::string::npos) << r.error();
+    if (!r) {
+      EXPECT_NE(r.error().find("add " + c.host + " to NO_PROXY"), std::string::npos) << r.error();
+    }
   }
 }
 
