@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Mutating load on a kube-apiserver: N threads, each PATCHing its own ConfigMap in NAMESPACE as fast as it can
-(merge patch of a counter; nothing accumulates in etcd). Against an apiserver with one mutating request in flight
-most of them get 429. Runs until SIGTERM, then prints one summary line: requests per HTTP status.
+"""Mutating load on a kube-apiserver: N processes (true parallelism, no GIL between them), each PATCHing its own
+ConfigMap in NAMESPACE as fast as it can (merge patch of a counter; nothing accumulates in etcd). Each ConfigMap
+carries LOAD_KB (256) KB of data, so every write holds the apiserver's mutating slot for a while (read, patch,
+encode, store the whole object). Against an apiserver with one mutating request in flight most other writes then
+get 429. Runs until SIGTERM, then prints one summary line: requests per HTTP status.
 
-    mutating_load.py URL TOKEN CA_FILE NAMESPACE THREADS
+    mutating_load.py URL TOKEN CA_FILE NAMESPACE PROCESSES
 """
 import http.client
+import multiprocessing
+import os
 import json
 import signal
 import ssl
@@ -18,6 +22,7 @@ from urllib.parse import urlparse
 url, token, ca, ns, threads = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 u = urlparse(url)
 ctx = ssl.create_default_context(cafile=ca)
+kb = int(os.environ.get("LOAD_KB", "256"))
 stop = threading.Event()
 counts = Counter()
 lock = threading.Lock()
@@ -31,7 +36,7 @@ def conn():
 def worker(i):
     name = "load-%d" % i
     c = conn()
-    body = json.dumps({"metadata": {"name": name}, "data": {"n": "0"}})
+    body = json.dumps({"metadata": {"name": name}, "data": {"n": "0", "blob": "x" * (kb * 1024)}})
     created = False
     n = 0
     while not stop.is_set():
@@ -63,18 +68,40 @@ def on_term(*_):
     stop.set()
 
 
-signal.signal(signal.SIGTERM, on_term)
-signal.signal(signal.SIGINT, on_term)
-t0 = time.time()
-ts = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
-for t in ts:
+def process(i, q):
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    t = threading.Thread(target=worker, args=(i,), daemon=True)
     t.start()
-while not stop.is_set():
-    stop.wait(1)
-for t in ts:
+    while not stop.is_set():
+        stop.wait(0.5)
     t.join(timeout=15)
-el = time.time() - t0
-total = sum(counts.values())
-print("mutating_load seconds=%.1f requests=%d rate=%.0f/s %s" % (
-    el, total, total / el if el else 0, " ".join("status_%s=%d" % (k, v) for k, v in sorted(counts.items(), key=str))))
-sys.stdout.flush()
+    q.put(dict(counts))
+
+
+if __name__ == "__main__":
+    q = multiprocessing.Queue()
+    t0 = time.time()
+    ps = [multiprocessing.Process(target=process, args=(i, q)) for i in range(threads)]
+    for p in ps:
+        p.start()
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    while not stop.is_set():
+        stop.wait(1)
+    for p in ps:
+        p.terminate()  # SIGTERM: each stops and reports
+    total_counts = Counter()
+    for _ in ps:
+        try:
+            total_counts.update(q.get(timeout=20))
+        except Exception:
+            pass
+    for p in ps:
+        p.join(timeout=5)
+    el = time.time() - t0
+    total = sum(total_counts.values())
+    print("mutating_load processes=%d kb=%d seconds=%.1f requests=%d rate=%.0f/s %s" % (
+        threads, kb, el, total, total / el if el else 0,
+        " ".join("status_%s=%d" % (k, v) for k, v in sorted(total_counts.items(), key=str))))
+    sys.stdout.flush()

@@ -9,8 +9,11 @@
 #                                              APISERVER2_PORT, APISERVER2_URL
 #   apiserver2_kubeconfig IN OUT               OUT: IN with its server pointed at the second apiserver
 #   apiserver2_stop                            KILL by pid (open watches would hold a TERM for 60 s), reaped
-#   mutating_load_start URL TOKEN NS N LOG     N threads PATCHing ConfigMaps in NS as fast as they can (python3,
-#                                              tests/e2e/mutating_load.py); sets LOAD_PID
+#   load_token NS                              prints the token of a ServiceAccount "load" in NS that may write
+#                                              ConfigMaps there (created on first use). Not the admin: the
+#                                              max-in-flight filter lets system:masters through uncounted
+#   mutating_load_start URL TOKEN NS N LOG     N processes PATCHing ConfigMaps in NS as fast as they can
+#                                              (python3, tests/e2e/mutating_load.py); sets LOAD_PID
 #   mutating_load_stop                         TERM by pid; the load's summary (status counts) is in LOG
 APISERVER2_PID=""
 APISERVER2_PORT=""
@@ -57,6 +60,20 @@ apiserver2_stop() {
   kill -KILL "$APISERVER2_PID" 2>/dev/null || true
   wait "$APISERVER2_PID" 2>/dev/null || true
   APISERVER2_PID=""
+}
+
+load_token() {
+  local ns=$1 secret="" deadline=$((SECONDS + 30))
+  if ! kubectl -n "$ns" get sa load >/dev/null 2>&1; then
+    kubectl -n "$ns" create serviceaccount load >/dev/null
+    kubectl -n "$ns" create role load --verb=get,create,patch,update --resource=configmaps >/dev/null
+    kubectl -n "$ns" create rolebinding load --role=load --serviceaccount="$ns:load" >/dev/null
+  fi
+  until [ -n "$secret" ]; do
+    secret=$(kubectl -n "$ns" get sa load -o 'jsonpath={.secrets[0].name}' 2>/dev/null || true)
+    [ -n "$secret" ] || { ((SECONDS < deadline)) || return 1; sleep 0.3; }
+  done
+  kubectl -n "$ns" get secret "$secret" -o 'jsonpath={.data.token}' | base64 -d
 }
 
 mutating_load_start() {
