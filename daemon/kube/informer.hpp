@@ -314,7 +314,8 @@ class Informer {
   // One relist as plan_relist() says; a failed cache list falls back to the paged consistent read at once.
   boost::asio::awaitable<Result<Ok>> relist() {
     ++stats_.relists;
-    RelistRequest plan = plan_relist(synced_ ? rv_ : std::string(), need_consistent_, unpaged_too_large_, opts_.page_limit);
+    RelistRequest plan =
+        plan_relist(synced_ ? rv_ : std::string(), need_consistent_, unpaged_too_large_, opts_.page_limit);
     auto r = co_await list_once(plan);
     // Any answer but a broken connection (over the cap, 410, "too large resource version" after an etcd restore)
     // is retried as a consistent read, so a relist never fails the same way for ever on the cache's account.
@@ -378,8 +379,8 @@ class Informer {
   const MonotonicClock* clock_;
   Liveness liveness_;
   bool relist_requested_ = false;
-  bool need_consistent_ = false;     // the next relist reads from etcd (plan_relist)
-  bool unpaged_too_large_ = false;   // the cache's one-response list was over the body cap: page from now on
+  bool need_consistent_ = false;    // the next relist reads from etcd (plan_relist)
+  bool unpaged_too_large_ = false;  // the cache's one-response list was over the body cap: page from now on
   Decoder decoder_;  // watch lines; reused so each event costs no parser allocation
   std::unordered_map<std::string, View> cache_;
   std::string rv_;
