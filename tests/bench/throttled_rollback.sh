@@ -5,7 +5,7 @@
 # (2) processes PATCH ConfigMaps through the same apiserver as fast as they can (most writes then get 429 +
 # Retry-After). For each rollback: the delay from the daemon's decision (its log line) to the rolled-back template
 # seen on a watch of the sandbox's own apiserver. The load runs as a ServiceAccount (system:masters would pass the
-# max-in-flight filter uncounted) and PATCHes 256 KB ConfigMaps, so each write holds the slot a while. Prints p50 / p99 / max per round, the daemon's throttled requests
+# max-in-flight filter uncounted) and PATCHes small ConfigMaps (tests/e2e/mutating_load.py, LOAD_KB). Prints p50 / p99 / max per round, the daemon's throttled requests
 # and the load's status counts. Printed, not asserted (style.md §6).
 #
 #   tests/bench/throttled_rollback.sh        (sandbox up; CANARY_GUARD_BIN or a build under build/)

@@ -2,7 +2,7 @@
 # e2e-timeout: 200
 # Under load the rollback still goes out (issue #11 §3). The daemon talks to a second kube-apiserver on the
 # sandbox's etcd with priority and fairness off and one mutating request in flight (tests/e2e/second_apiserver.sh),
-# which 2 processes PATCHing 256 KB ConfigMaps keep busy (~500 requests/s, as a ServiceAccount: system:masters
+# which 2 processes PATCHing small ConfigMaps keep busy (~600 requests/s, as a ServiceAccount: system:masters
 # would pass the max-in-flight filter uncounted), so most writes get 429 with Retry-After. A crash-looping v2 (set
 # through the sandbox's own apiserver, which the controller-manager and podsim use) is rolled back all the same: the
 # daemon waits as told (event=throttled lines) and its writes get through between the load's. The rollback delay
