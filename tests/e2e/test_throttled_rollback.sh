@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # e2e-timeout: 200
+# e2e-serial: starts a second kube-apiserver and loads the shared etcd with ~500 writes/s; a peer test would be slowed
 # Under load the rollback still goes out (issue #11 §3). The daemon talks to a second kube-apiserver on the
 # sandbox's etcd with priority and fairness off and one mutating request in flight (tests/e2e/second_apiserver.sh),
 # which 2 processes PATCHing small ConfigMaps keep busy (~600 requests/s, as a ServiceAccount: system:masters
