@@ -112,11 +112,11 @@ Controller::Controller(asio::io_context& ioc, kube::Client& client, const config
                 if (metrics) metrics->event_dropped();
               }),
       queue_(ioc, steady_),
-      deployments_(client, {.path = kube::paths::deployments()}),
-      replicasets_(client, {.path = kube::paths::replicasets()}),
-      daemonsets_(client, {.path = kube::paths::daemonsets()}),
-      revisions_(client, {.path = kube::paths::controllerrevisions()}),
-      pods_(client, {.path = kube::paths::pods()}),
+      deployments_(client, &kube::paths::deployments, config.selection.namespaces),
+      replicasets_(client, &kube::paths::replicasets, config.selection.namespaces),
+      daemonsets_(client, &kube::paths::daemonsets, config.selection.namespaces),
+      revisions_(client, &kube::paths::controllerrevisions, config.selection.namespaces),
+      pods_(client, &kube::paths::pods, config.selection.namespaces),
       client_(client),
       view_(std::make_unique<CacheView>(*this)),
       slots_(config.max_concurrent_rollbacks),
@@ -230,13 +230,13 @@ awaitable<Result<bool>> Controller::evidence_confirmed(const WorkloadKey& key, c
                key.ns, key.name, kind_token(key.kind), d.reason, why);
   // The cache disagreed with the apiserver: it may have stopped updating without anyone noticing. Relist.
   if (key.kind == Kind::deployment) {
-    deployments_.request_relist();
-    replicasets_.request_relist();
+    deployments_.request_relist(key.ns);
+    replicasets_.request_relist(key.ns);
   } else {
-    daemonsets_.request_relist();
-    revisions_.request_relist();
+    daemonsets_.request_relist(key.ns);
+    revisions_.request_relist(key.ns);
   }
-  pods_.request_relist();
+  pods_.request_relist(key.ns);
   co_return false;
 }
 
@@ -322,15 +322,17 @@ void Controller::adopt_open_rollbacks() {
     if (rec->state != RollbackState::started) slots_.adopt(key);
     else if (!paused) to_send.push_back(key);
   };
-  for (const auto& [k, d] : deployments_.cache())
+  deployments_.for_each([&](const std::string&, const probes::DeploymentView& d) {
     for (const auto* rs : view_->replicasets_of(d.meta.uid))
       if (const std::string* t = probes::find_value(rs->meta.annotations, kRollbackAnnotation))
         consider(WorkloadKey{Kind::deployment, d.meta.ns, d.meta.name}.str(), parse_rollback(*t, rs->pod_template_hash),
                  d.paused);
-  for (const auto& [k, ds] : daemonsets_.cache())
+  });
+  daemonsets_.for_each([&](const std::string&, const probes::DaemonSetView& ds) {
     for (const auto* cr : view_->revisions_of(ds.meta.uid))
       if (const std::string* t = probes::find_value(cr->meta.annotations, kRollbackAnnotation))
         consider(WorkloadKey{Kind::daemonset, ds.meta.ns, ds.meta.name}.str(), parse_rollback(*t, cr->hash), false);
+  });
   for (const auto& key : to_send) slots_.try_reserve(key);
 }
 
@@ -349,11 +351,14 @@ void Controller::sync_slot(const std::string& k, const Snapshot& s) {
 }
 
 awaitable<void> Controller::run() {
-  asio::co_spawn(ioc_, deployments_.run(), log_errors("informer_deployments"));
-  asio::co_spawn(ioc_, replicasets_.run(), log_errors("informer_replicasets"));
-  asio::co_spawn(ioc_, daemonsets_.run(), log_errors("informer_daemonsets"));
-  asio::co_spawn(ioc_, revisions_.run(), log_errors("informer_controllerrevisions"));
-  asio::co_spawn(ioc_, pods_.run(), log_errors("informer_pods"));
+  auto spawn = [this](auto& informer, const char* what) {
+    for (auto* part : informer.parts()) asio::co_spawn(ioc_, part->run(), log_errors(what));
+  };
+  spawn(deployments_, "informer_deployments");
+  spawn(replicasets_, "informer_replicasets");
+  spawn(daemonsets_, "informer_daemonsets");
+  spawn(revisions_, "informer_controllerrevisions");
+  spawn(pods_, "informer_pods");
   asio::co_spawn(ioc_, watch_liveness(), log_errors("liveness"));
 
   asio::steady_timer timer(ioc_);
@@ -366,8 +371,8 @@ awaitable<void> Controller::run() {
   adopt_open_rollbacks();
   spdlog::info("component=controller event=caches_synced deployments={} replicasets={} daemonsets={} "
                "controllerrevisions={} pods={} rollbacks_in_flight={}",
-               deployments_.cache().size(), replicasets_.cache().size(), daemonsets_.cache().size(),
-               revisions_.cache().size(), pods_.cache().size(), slots_.size());
+               deployments_.size(), replicasets_.size(), daemonsets_.size(), revisions_.size(), pods_.size(),
+               slots_.size());
   for (int i = 1; i < kWorkers; ++i) asio::co_spawn(ioc_, worker(), log_errors("worker"));
   co_await worker();
 }

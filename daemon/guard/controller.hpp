@@ -1,7 +1,8 @@
 #pragma once
 // Controller: the guard's level-triggered loop and its wiring. Informers keep projected caches of Deployments,
-// ReplicaSets, DaemonSets, ControllerRevisions and Pods; their handlers only maintain owner indexes and enqueue
-// workload keys. A worker takes a key and runs one reconcile: observe() (observe.hpp, pure) builds the snapshot from
+// ReplicaSets, DaemonSets, ControllerRevisions and Pods (one list+watch per resource, or per resource and namespace
+// when `[selection] namespaces` names them: kube/namespaced_informer.hpp); their handlers only maintain owner
+// indexes and enqueue workload keys. A worker takes a key and runs one reconcile: observe() (observe.hpp, pure) builds the snapshot from
 // the caches, decide() (decide.hpp, pure) picks the one next step, act() (act.hpp) carries it out through the
 // KubeWriter; reconcile returns when to look again. A key is never reconciled twice at once (WorkQueue); failures
 // requeue with per-key backoff. Owned by the daemon wiring (app::run_guard).
@@ -30,7 +31,7 @@
 #include "daemon/guard/rollback_slots.hpp"
 #include "daemon/guard/workload_key.hpp"
 #include "daemon/kube/client.hpp"
-#include "daemon/kube/informer.hpp"
+#include "daemon/kube/namespaced_informer.hpp"
 #include "daemon/kube/work_queue.hpp"
 #include "probes/objects.hpp"
 
@@ -91,11 +92,11 @@ class Controller {
   EventRecorder events_;
   KubeWriter writer_;
   kube::WorkQueue queue_;
-  kube::Informer<probes::DeploymentView> deployments_;
-  kube::Informer<probes::ReplicaSetView> replicasets_;
-  kube::Informer<probes::DaemonSetView> daemonsets_;
-  kube::Informer<probes::ControllerRevisionView> revisions_;
-  kube::Informer<probes::PodView> pods_;
+  kube::NamespacedInformer<probes::DeploymentView> deployments_;
+  kube::NamespacedInformer<probes::ReplicaSetView> replicasets_;
+  kube::NamespacedInformer<probes::DaemonSetView> daemonsets_;
+  kube::NamespacedInformer<probes::ControllerRevisionView> revisions_;
+  kube::NamespacedInformer<probes::PodView> pods_;
   kube::Client& client_;
 
   // Secondary indexes kept by the handlers: owner uid -> owned object keys, and workload uid -> workload key.

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -180,6 +181,12 @@ asio::awaitable<Expected<AuthInfo, std::string>> AuthProvider::current() {
   }
   if (!exec_) co_return AuthInfo{static_token_, {}, {}};
   if (have_cached_ && now < expires_) co_return cached_;
+  if (exec_error_ && now < exec_retry_at_) {
+    // A plugin that just failed (an expired login, a missing binary) fails the same way for a while: do not spawn
+    // it for every request and watch, and do not hammer the identity provider behind it.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(exec_retry_at_ - now);
+    co_return unexpected(*exec_error_ + " (next try in " + std::to_string((left.count() + 999) / 1000) + " s)");
+  }
 
   if (auto run = running_) {  // one plugin at a time: wait for the one already running
     while (!run->finished) {
@@ -194,6 +201,17 @@ asio::awaitable<Expected<AuthInfo, std::string>> AuthProvider::current() {
     run->result = co_await run_exec();
   } catch (const std::exception& e) {
     run->result = unexpected("exec plugin " + exec_->command + ": " + e.what());
+  }
+  if (run->result) {
+    exec_error_.reset();
+    exec_backoff_ = std::chrono::milliseconds{0};
+  } else {
+    exec_error_ = run->result.error();
+    if (exec_backoff_.count() == 0) exec_backoff_ = options_.exec_backoff_min;
+    const double f = std::uniform_real_distribution<double>(0.8, 1.0)(rng_);
+    exec_retry_at_ = clock_.now() + std::chrono::milliseconds{
+                                        static_cast<long long>(static_cast<double>(exec_backoff_.count()) * f)};
+    exec_backoff_ = std::min(options_.exec_backoff_max, exec_backoff_ * 2);
   }
   // Whatever happened, release the waiters.
   run->finished = true;

@@ -2,7 +2,9 @@
 // Supplies the bearer token / client certificate for each request: a static token, a token file re-read when it
 // changes (bound service-account tokens rotate) or an exec plugin whose result is cached until it expires.
 // The exec plugin runs as a child process read asynchronously (the io thread never blocks on it), bounded by a
-// deadline; callers that arrive while it runs wait for that one run. Owned by Client; used on the client's thread
+// deadline; callers that arrive while it runs wait for that one run. A failed run is not repeated for every
+// request: until its jittered exponential backoff (1 s doubling to 60 s, reset by a success) has passed, callers get
+// its error at once. Owned by Client; used on the client's thread
 // only.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "config/clock.hpp"
@@ -31,6 +34,9 @@ struct AuthInfo {
 struct AuthOptions {
   // From start to exit of the exec plugin; on expiry it is killed (SIGKILL) and the call fails.
   std::chrono::milliseconds exec_timeout{std::chrono::seconds{30}};
+  // After a failed exec run, the next one waits this long (jittered down by up to 20 %), doubling up to the max.
+  std::chrono::milliseconds exec_backoff_min{std::chrono::seconds{1}};
+  std::chrono::milliseconds exec_backoff_max{std::chrono::seconds{60}};
 };
 
 class AuthProvider {
@@ -41,8 +47,8 @@ class AuthProvider {
   AuthProvider& operator=(const AuthProvider&) = delete;
 
   // The credentials to use now; re-reads the token file at most every 60 s (or when its mtime changes) and runs
-  // the exec plugin when nothing valid is cached (one run at a time: concurrent callers share it). Error text
-  // when the plugin or file fails.
+  // the exec plugin when nothing valid is cached (one run at a time: concurrent callers share it; after a failure,
+  // not again before its backoff has passed). Error text when the plugin or file fails.
   boost::asio::awaitable<Expected<AuthInfo, std::string>> current();
   // A 401 was received: forget cached exec output and re-read the token file on the next call.
   void invalidate();
@@ -63,6 +69,10 @@ class AuthProvider {
   AuthInfo cached_;
   bool have_cached_ = false;
   TimePoint expires_{};  // exec: expirationTimestamp; token file: next forced re-read
+  std::optional<std::string> exec_error_;  // the last run's failure, returned until exec_retry_at_
+  TimePoint exec_retry_at_{};
+  std::chrono::milliseconds exec_backoff_{0};  // the wait after the next failure (0: exec_backoff_min)
+  std::mt19937 rng_{std::random_device{}()};
   std::filesystem::file_time_type file_mtime_{};
 };
 

@@ -13,6 +13,9 @@
 #include <boost/beast/ssl.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/kube/line_framer.hpp"
+#include "daemon/kube/resolve.hpp"
 #include "daemon/net/tls_peer.hpp"
 
 namespace canary_guard::kube {
@@ -178,6 +182,8 @@ Expected<std::unique_ptr<Client>, std::string> Client::make(asio::io_context& io
   }
   if (!creds.insecure_skip_tls_verify && creds.ca_pem.empty())
     return unexpected(std::string("no certificate authority for ") + creds.server);
+  if (auto p = check_no_proxy(creds, [](const char* n) -> const char* { return std::getenv(n); }); !p)
+    return unexpected(p.error());
   std::unique_ptr<Client> c(new Client(ioc, std::move(creds), std::move(options)));
   auto cert = c->creds_.client_cert_pem;
   auto key = c->creds_.client_key_pem;
@@ -212,9 +218,10 @@ Expected<Ok, std::string> Client::build_tls(const std::string& cert_pem, const s
 Task<Result<std::unique_ptr<Client::Connection>>> Client::connect(SteadyTime deadline) {
   auto conn = std::make_unique<Connection>(ioc_, std::static_pointer_cast<ssl::context>(tls_));
   beast::error_code ec;
-  tcp::resolver resolver(ioc_);
-  auto endpoints = co_await resolver.async_resolve(creds_.host, creds_.port, redirect_error(use_awaitable, ec));
-  if (ec) co_return unexpected(transport_error(ec, "resolve " + creds_.host));
+  // Bounded by the request's deadline: Asio 1.74's resolver cannot interrupt a getaddrinfo that hangs.
+  auto resolved = co_await resolve_within(ioc_, creds_.host, creds_.port, deadline);
+  if (resolved.ec) co_return unexpected(transport_error(resolved.ec, "resolve " + creds_.host));
+  const auto& endpoints = resolved.results;
   auto& tcp_stream = beast::get_lowest_layer(conn->stream);
   tcp_stream.expires_at(deadline);
   co_await tcp_stream.async_connect(endpoints, redirect_error(use_awaitable, ec));
@@ -520,7 +527,10 @@ Task<Result<Ok>> Client::watch(std::string path, WatchOptions opts, LineHandler 
   }
   http::response_parser<http::buffer_body> parser;
   parser.header_limit(kHeaderLimit);
-  parser.body_limit(boost::none);  // a watch streams for minutes; lines are bounded instead
+  // A watch streams for minutes; lines are bounded instead. Not boost::none: Boost 1.74 compares a Content-Length
+  // against an unset limit as if it were 0 (basic_parser.ipp, `len_ > body_limit_` on an optional), so every error
+  // response with a body (a 403) failed as "body limit exceeded" before its status was seen.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await http::async_read_header(conn->stream, conn->buffer, parser, redirect_error(use_awaitable, ec));
   if (ec) {
     count("WATCH", target, 0);

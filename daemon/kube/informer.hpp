@@ -1,11 +1,13 @@
 #pragma once
 // Informer<View>: keeps a projected cache of one resource in sync with the API server, as client-go's reflector
-// does: paged LIST, then WATCH from the list's resourceVersion with bookmarks and a jittered 40-50 s timeout (short,
-// so that a live stream always speaks within the liveness bound, liveness.hpp); re-watch from the last RV when a
-// stream ends; relist on 410 Gone (HTTP or ERROR event) or when asked (request_relist); reconnect with jittered
-// exponential backoff (0.5 s .. 30 s) on other errors. live() says whether the cache can be taken as current. A relist diffs against the cache so objects
-// that vanished while we were away produce on_delete. Handlers only see keys and projected views; they are meant
-// to enqueue keys (daemon/kube/work_queue.hpp), not to do work. Owned by the daemon wiring; one thread.
+// does: LIST (what the watch cache can serve first, a paged consistent read when that is needed: plan_relist), then
+// WATCH from the list's resourceVersion with bookmarks and a jittered 40-50 s timeout (short, so that a live stream
+// always speaks within the liveness bound, liveness.hpp); re-watch from the last RV when a stream ends; relist on
+// 410 Gone (HTTP or ERROR event) or when asked (request_relist); reconnect with jittered exponential backoff
+// (0.5 s .. 30 s) on other errors. live() says whether the cache can be taken as current. A relist diffs against the
+// cache so objects that vanished while we were away produce on_delete. Handlers only see keys and projected views;
+// they are meant to enqueue keys (daemon/kube/work_queue.hpp), not to do work. Owned by the daemon wiring; one
+// thread.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
 #include <boost/asio/awaitable.hpp>
@@ -47,6 +49,8 @@ struct InformerOptions {
 
 struct InformerStats {
   std::uint64_t relists = 0;
+  std::uint64_t cache_lists = 0;   // relist attempts the watch cache can serve (RV=0, or RV=N NotOlderThan)
+  std::uint64_t quorum_lists = 0;  // paged consistent reads from etcd (RV unset)
   std::uint64_t watches = 0;
   std::uint64_t events = 0;
   std::uint64_t bookmarks = 0;
@@ -73,6 +77,31 @@ class Backoff {
 
 inline constexpr Duration kVeryShortWatch{std::chrono::seconds{1}};
 
+// What one relist asks the apiserver for, as client-go's reflector chooses it (relistResourceVersion): what the
+// watch cache can serve, not a quorum read from etcd each time.
+struct RelistRequest {
+  std::string resource_version;        // "0" | last synced RV | "" (consistent read)
+  std::string resource_version_match;  // "" | "NotOlderThan"
+  int page_limit = 0;                  // 0: one response
+  bool from_cache() const { return !resource_version.empty(); }
+};
+
+// - first list: RV=0, any state the watch cache holds;
+// - later relists: the last synced RV with NotOlderThan (never older than what we had);
+// - a consistent read (RV unset), paged, when one is needed: after 410 Gone (our RV is older than the server's
+//   window) and when a fresh read disagreed with the cache (request_relist), or when the cache's answer was over the
+//   body cap. The watch-cache lists carry no limit: apiserver 1.20 serves RV=0 from the cache in one response
+//   whatever the limit, and sends RV=N with a limit to etcd (storage/cacher: shouldDelegateList), so a limit would
+//   only turn it into a quorum read. Such a response is bounded by the client's body cap; when it is over, the
+//   relist falls back to the paged consistent read (pages halved on the cap: Client::list_pages_raw) and keeps to
+//   it (`unpaged_too_large`), so memory stays bounded by the cap.
+inline RelistRequest plan_relist(const std::string& last_synced_rv, bool need_consistent, bool unpaged_too_large,
+                                 int page_limit) {
+  if (need_consistent || unpaged_too_large) return {"", "", page_limit};
+  if (last_synced_rv.empty()) return {"0", "", 0};
+  return {last_synced_rv, "NotOlderThan", 0};
+}
+
 template <class View>
 class Informer {
  public:
@@ -96,6 +125,7 @@ class Informer {
   // next delivers or ends.
   void request_relist() {
     relist_requested_ = true;
+    need_consistent_ = true;  // the cache disagreed with a consistent read: so may the watch cache
     if (timer_) timer_->cancel();
   }
   const View* find(const std::string& key) const {
@@ -185,6 +215,7 @@ class Informer {
         spdlog::info("informer=\"{}\" event=relist reason=gone rv={}", opts_.path, rv_);
         liveness_.failed("watch expired (410 Gone): relisting");
         need_list = true;
+        need_consistent_ = true;  // our RV fell out of the server's window: read the current state
         continue;
       }
       ++stats_.errors;
@@ -280,11 +311,34 @@ class Informer {
   }
 
  private:
+  // One relist as plan_relist() says; a failed cache list falls back to the paged consistent read at once.
   boost::asio::awaitable<Result<Ok>> relist() {
     ++stats_.relists;
+    RelistRequest plan =
+        plan_relist(synced_ ? rv_ : std::string(), need_consistent_, unpaged_too_large_, opts_.page_limit);
+    auto r = co_await list_once(plan);
+    // Any answer but a broken connection (over the cap, 410, "too large resource version" after an etcd restore)
+    // is retried as a consistent read, so a relist never fails the same way for ever on the cache's account.
+    if (!r && plan.from_cache() && r.error().kind != ErrorKind::transport) {
+      if (r.error().reason == kBodyTooLarge) {
+        unpaged_too_large_ = true;
+        spdlog::info("informer=\"{}\" event=cache_list_too_large fallback=paged_consistent_list", opts_.path);
+      }
+      plan = plan_relist(rv_, true, unpaged_too_large_, opts_.page_limit);
+      r = co_await list_once(plan);
+    }
+    if (r) need_consistent_ = false;
+    co_return r;
+  }
+
+  boost::asio::awaitable<Result<Ok>> list_once(const RelistRequest& plan) {
+    if (plan.from_cache()) ++stats_.cache_lists;
+    else ++stats_.quorum_lists;
     ListOptions lo;
     lo.label_selector = opts_.label_selector;
     lo.field_selector = opts_.field_selector;
+    lo.resource_version = plan.resource_version;
+    lo.resource_version_match = plan.resource_version_match;
     std::vector<View> items;
     std::string list_rv;
     bool complete = true;
@@ -292,7 +346,7 @@ class Informer {
     // stays sized for single watch events.
     Decoder pages;
     auto r = co_await client_.list_pages_raw(
-        opts_.path, lo, opts_.page_limit,
+        opts_.path, lo, plan.page_limit,
         [&](std::string_view body, bool restarted) -> Expected<std::string, Error> {
           if (restarted) items.clear();
           auto page = pages.decode_list<View>(body);
@@ -325,6 +379,8 @@ class Informer {
   const MonotonicClock* clock_;
   Liveness liveness_;
   bool relist_requested_ = false;
+  bool need_consistent_ = false;    // the next relist reads from etcd (plan_relist)
+  bool unpaged_too_large_ = false;  // the cache's one-response list was over the body cap: page from now on
   Decoder decoder_;  // watch lines; reused so each event costs no parser allocation
   std::unordered_map<std::string, View> cache_;
   std::string rv_;

@@ -1,10 +1,14 @@
 #include "daemon/kube/kubeconfig.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include <boost/asio/ip/address.hpp>
 
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
@@ -95,6 +99,100 @@ Expected<std::string, Err> data_or_file(const Entry& e, const std::string& key, 
 }
 
 }  // namespace
+
+namespace {
+
+// Go's net/http/httpproxy (useProxy): does NO_PROXY exempt host:port from the proxy?
+bool no_proxy_matches(std::string host, const std::string& port, const std::string& no_proxy) {
+  for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address(host, ec);
+  const bool is_ip = !ec;
+  if (host == "localhost" || (is_ip && ip.is_loopback())) return true;
+  std::size_t pos = 0;
+  while (pos <= no_proxy.size()) {
+    const auto end = std::min(no_proxy.find(',', pos), no_proxy.size());
+    std::string e = no_proxy.substr(pos, end - pos);
+    pos = end + 1;
+    while (!e.empty() && e.front() == ' ') e.erase(0, 1);
+    while (!e.empty() && e.back() == ' ') e.pop_back();
+    for (auto& ch : e) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (e.empty()) continue;
+    if (e == "*") return true;
+    if (auto slash = e.find('/'); slash != std::string::npos) {  // CIDR
+      if (!is_ip) continue;
+      boost::system::error_code nec;
+      const auto net = boost::asio::ip::make_address(e.substr(0, slash), nec);
+      if (nec || net.is_v4() != ip.is_v4()) continue;
+      int bits = -1;
+      try {
+        bits = std::stoi(e.substr(slash + 1));
+      } catch (...) {
+        continue;
+      }
+      auto bytes_of = [](const boost::asio::ip::address& a) {
+        std::vector<unsigned char> b;
+        if (a.is_v4()) {
+          auto x = a.to_v4().to_bytes();
+          b.assign(x.begin(), x.end());
+        } else {
+          auto x = a.to_v6().to_bytes();
+          b.assign(x.begin(), x.end());
+        }
+        return b;
+      };
+      const auto hb = bytes_of(ip), nb = bytes_of(net);
+      if (bits < 0 || bits > static_cast<int>(hb.size() * 8)) continue;
+      bool in = true;
+      for (int i = 0; i < bits && in; ++i) {
+        const unsigned char m = static_cast<unsigned char>(0x80u >> (i % 8));
+        in = (hb[i / 8] & m) == (nb[i / 8] & m);
+      }
+      if (in) return true;
+      continue;
+    }
+    std::string eport;
+    if (auto colon = e.rfind(':'); colon != std::string::npos && e.find(':') == colon) {  // host:port (not IPv6)
+      eport = e.substr(colon + 1);
+      e = e.substr(0, colon);
+    }
+    if (!eport.empty() && eport != port) continue;
+    if (e.front() == '[' && e.back() == ']') e = e.substr(1, e.size() - 2);
+    if (is_ip) {
+      boost::system::error_code eec;
+      const auto eip = boost::asio::ip::make_address(e, eec);
+      if (!eec && eip == ip) return true;
+      continue;
+    }
+    if (e.front() == '.') e.erase(0, 1);  // ".example.com" and "example.com" both cover sub-domains
+    if (host == e || (host.size() > e.size() && host.compare(host.size() - e.size(), e.size(), e) == 0 &&
+                      host[host.size() - e.size() - 1] == '.'))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Expected<bool, std::string> check_no_proxy(const Credentials& c, const std::function<const char*(const char*)>& getenv) {
+  if (!c.proxy_url.empty())
+    return unexpected("the kubeconfig's cluster for " + c.server + " sets proxy-url " + c.proxy_url +
+                      ": canary-guard connects to the API server directly and does not use proxies; remove "
+                      "proxy-url or give canary-guard a kubeconfig without it");
+  auto env = [&](const char* a, const char* b) -> std::pair<std::string, std::string> {
+    for (const char* n : {a, b})
+      if (const char* v = getenv(n); v && *v) return {n, v};
+    return {};
+  };
+  const auto [proxy_var, proxy] = env("HTTPS_PROXY", "https_proxy");
+  if (proxy.empty()) return true;
+  const auto [no_var, no_proxy] = env("NO_PROXY", "no_proxy");
+  if (no_proxy_matches(c.host, c.port, no_proxy)) return true;
+  return unexpected(proxy_var + " is set (" + proxy + ") and " + (no_var.empty() ? std::string("NO_PROXY") : no_var) +
+                    " does not cover " + c.host + ": kubectl would reach the API server through that proxy, but "
+                    "canary-guard connects directly and does not use proxies; unset " + proxy_var + " or add " +
+                    c.host + " to NO_PROXY");
+}
 
 Expected<std::pair<std::string, std::string>, std::string> parse_server_url(const std::string& url) {
   std::string rest = url;
@@ -236,6 +334,7 @@ Expected<Credentials, std::string> load_kubeconfig(const std::vector<std::string
     c.port = hp->second;
     c.insecure_skip_tls_verify = boolean(cluster.node, "insecure-skip-tls-verify");
     c.tls_server_name = str(cluster.node, "tls-server-name");
+    c.proxy_url = str(cluster.node, "proxy-url");
     auto ca = data_or_file(cluster, "certificate-authority", "cluster \"" + cluster_name + "\"");
     if (!ca) return unexpected(ca.error());
     c.ca_pem = std::move(*ca);

@@ -2,6 +2,7 @@
 // Where the API server is and who we are: kubeconfig files (as kubectl reads them) or the in-cluster service
 // account. Loading is a start-up step; errors are returned as text naming the file and what is missing.
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -31,6 +32,7 @@ struct Credentials {
   std::string token;       // static bearer token
   std::string token_file;  // wins over token; re-read when it changes and at least every 60 s
   std::optional<ExecSpec> exec;
+  std::string proxy_url;       // the cluster's proxy-url (refused: check_no_proxy)
   std::string ns = "default";  // context namespace (or the service account's)
   std::string source;          // "kubeconfig /path context=x" for logs; never secrets
 };
@@ -45,6 +47,12 @@ Expected<Credentials, std::string> load_kubeconfig(const std::string& path_list,
 // In-cluster service account. root defaults to /var/run/secrets/kubernetes.io/serviceaccount (tests pass a dir).
 Expected<Credentials, std::string> in_cluster_credentials(
     const std::string& root = "/var/run/secrets/kubernetes.io/serviceaccount");
+
+// canary-guard connects to the API server directly; it does not speak to HTTP proxies. Where kubectl would go
+// through one (the cluster's proxy-url, or HTTPS_PROXY / https_proxy not bypassed for the server's host by NO_PROXY /
+// no_proxy, with Go's rules: "*", a host or domain suffix, an IP or CIDR, loopback never proxied), the daemon
+// refuses to start with this error instead of silently going direct. `getenv` is ::getenv outside tests.
+Expected<bool, std::string> check_no_proxy(const Credentials& c, const std::function<const char*(const char*)>& getenv);
 
 // Splits https://host:port (IPv6 in brackets) into host and port. Error text on a bad URL.
 Expected<std::pair<std::string, std::string>, std::string> parse_server_url(const std::string& url);

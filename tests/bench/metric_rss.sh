@@ -154,7 +154,7 @@ mb() { echo "scale=1; $1 / 1024" | bc; }
 secs() { printf '%.3f' "$(echo "$1" | bc -l)"; }
 checks=3
 figure "== metric_rss: $COUNT Deployments (1 replica) under analysis, $checks checks every ${INTERVAL}s, sampled ${SAMPLE} s"
-figure "  cluster-wide caches at sync: $synced_line"
+figure "  caches at sync: $synced_line"
 figure "  revisions with analysis state and no verdict (kept under analysis by the 1 h bake): $under of $COUNT"
 figure "  RSS under analysis: min $(mb "$rss_min") MB, max $(mb "$rss_max") MB, end $(mb "$rss_end") MB; peak (VmHWM) $(mb "$hwm") MB  (target <= 48 MB); before v2 (baselines only) $(mb "$rss_idle") MB"
 figure "  Prometheus queries: $((req1 - req0)) in $(secs "$ts1 - $ts0") s = $(secs "($req1 - $req0) / $intervals") per ${INTERVAL}s interval for $checks checks x $COUNT workloads (batched: target $checks)"

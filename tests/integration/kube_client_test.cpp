@@ -248,6 +248,23 @@ TEST_F(KubeClientIT, LimitedIdentityIsForbiddenWithRbacMessage) {
   EXPECT_NE(r.error().message.find("cannot list resource \"secrets\""), std::string::npos) << r.error().message;
 }
 
+TEST_F(KubeClientIT, ForbiddenWatchIsForbiddenNotABodyLimit) {
+  // Boost 1.74 compares a Content-Length against an unset body limit as if the limit were 0: a 403 on a watch
+  // came back as "watch header: body limit exceeded" (a transport error) instead of forbidden.
+  if (env("CANARY_GUARD_KUBECONFIG").empty()) GTEST_SKIP() << "CANARY_GUARD_KUBECONFIG not set";
+  auto creds = load_kubeconfig(env("CANARY_GUARD_KUBECONFIG"), "");
+  ASSERT_TRUE(creds) << creds.error();
+  auto c = Client::make(ioc_, *creds);
+  ASSERT_TRUE(c) << c.error();
+  WatchOptions w;
+  w.timeout_seconds = 5;
+  auto r = run(ioc_, (*c)->watch(paths::core("secrets", "kube-system"), w, [](std::string_view) { return true; }));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::forbidden) << describe(r.error());
+  EXPECT_EQ(r.error().http_status, 403);
+  EXPECT_NE(r.error().message.find("cannot watch resource \"secrets\""), std::string::npos) << r.error().message;
+}
+
 TEST_F(KubeClientIT, PatchPreconditionsAndConflicts) {
   auto cm = create_configmap("p", {{"k", "v1"}});
   ASSERT_TRUE(cm) << describe(cm.error());
@@ -337,6 +354,84 @@ TEST_F(KubeClientIT, PagedListRestartsAfterCompaction) {
   ASSERT_TRUE(r) << describe(r.error());
   EXPECT_TRUE(saw_restart);
   EXPECT_GE(items_after_restart, 13u);
+}
+
+TEST_F(KubeClientIT, RelistAsksTheWatchCacheFirstAndFallsBackToAPagedConsistentReadOverTheCap) {
+  // 40 Deployments of ~6 KB (a 4 KB annotation). Under the default cap the informer's first list is RV=0 (served by
+  // the watch cache, one response); a requested relist is a consistent read. Under a 128 KiB cap the cache's one
+  // response (~240 KB) is over: the same relist falls back to the paged consistent read (pages halved to 16) and
+  // completes with every object.
+  const std::string blob(4000, 'x');
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "big-" + std::to_string(i);
+    json d = {{"metadata", {{"name", name}, {"annotations", {{"blob", blob}}}}},
+              {"spec",
+               {{"replicas", 0},
+                {"paused", true},
+                {"selector", {{"matchLabels", {{"app", name}}}}},
+                {"template",
+                 {{"metadata", {{"labels", {{"app", name}}}}},
+                  {"spec", {{"containers", json::array({{{"name", "c"}, {"image", "busybox:1"}}})}}}}}}}};
+    ASSERT_TRUE(run(ioc_, admin_->create(paths::deployments(ns_), d.dump())));
+  }
+  auto run_until = [&](auto pred, std::chrono::seconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (!pred() && std::chrono::steady_clock::now() < end) {
+      if (ioc_.stopped()) ioc_.restart();
+      ioc_.run_for(std::chrono::milliseconds{100});
+    }
+    return pred();
+  };
+  struct StopInformer {
+    Informer<probes::DeploymentView>& inf;
+    Client& client;
+    boost::asio::io_context& ioc;
+    ~StopInformer() {
+      inf.stop();
+      auto end = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+      while (inf.running() && std::chrono::steady_clock::now() < end) {
+        client.cancel_watches();
+        ioc.restart();
+        ioc.run_for(std::chrono::milliseconds{100});
+      }
+    }
+  };
+  InformerOptions opts;
+  opts.path = paths::deployments(ns_);
+  {
+    Informer<probes::DeploymentView> inf(*admin_, opts);
+    StopInformer stop{inf, *admin_, ioc_};
+    boost::asio::co_spawn(ioc_, inf.run(), boost::asio::detached);
+    ASSERT_TRUE(run_until([&] { return inf.has_synced(); }, std::chrono::seconds{30}));
+    EXPECT_EQ(inf.cache().size(), 40u);
+    EXPECT_EQ(inf.stats().cache_lists, 1u);  // RV=0
+    EXPECT_EQ(inf.stats().quorum_lists, 0u);
+    inf.request_relist();  // a fresh read disagreed: the next list reads from etcd
+    // The open watch ends at its next event: make one.
+    std::optional<Result<json>> patched;
+    boost::asio::co_spawn(ioc_, [&]() -> boost::asio::awaitable<void> {
+      patched.emplace(co_await admin_->patch(paths::deployments(ns_, "big-0"), PatchType::merge,
+                                             R"({"metadata":{"annotations":{"canary-guard.io/it":"poke"}}})"));
+    }, boost::asio::detached);
+    ASSERT_TRUE(run_until([&] { return patched.has_value(); }, std::chrono::seconds{10}));
+    ASSERT_TRUE(run_until([&] { return inf.stats().quorum_lists == 1 && inf.live(); }, std::chrono::seconds{30}));
+    EXPECT_EQ(inf.stats().cache_lists, 1u);
+    EXPECT_EQ(inf.cache().size(), 40u);
+  }
+  ClientOptions small;
+  small.body_limit = 128u << 10;
+  auto c = Client::make(ioc_, admin_creds_, small);
+  ASSERT_TRUE(c) << c.error();
+  Informer<probes::DeploymentView> inf(**c, opts);
+  StopInformer stop{inf, **c, ioc_};
+  boost::asio::co_spawn(ioc_, inf.run(), boost::asio::detached);
+  ASSERT_TRUE(run_until([&] { return inf.has_synced(); }, std::chrono::seconds{30}))
+      << "errors=" << inf.stats().errors << " why=" << inf.why_not_live();
+  EXPECT_EQ(inf.cache().size(), 40u);
+  EXPECT_EQ(inf.stats().cache_lists, 1u);   // over the cap ...
+  EXPECT_EQ(inf.stats().quorum_lists, 1u);  // ... so paged from etcd, in the same relist
+  EXPECT_EQ(inf.stats().relists, 1u);
+  EXPECT_EQ(inf.stats().errors, 0u);
 }
 
 TEST_F(KubeClientIT, InformerSurvivesApiserverRestartWithoutMissingUpdates) {

@@ -197,9 +197,46 @@ TEST_F(ExecPlugin, ConcurrentCallersShareTheFailure) {
   ASSERT_FALSE(*b);
   EXPECT_EQ(a->error(), b->error());
   EXPECT_EQ(read("count"), "run\n");
-  // Not cached: the next call runs the plugin again.
+}
+
+TEST_F(ExecPlugin, AFailingPluginIsRetriedWithBackoffNotOnEveryRequest) {
+  // Before: every request (and every watch) spawned the failing plugin again.
+  auto creds = plugin("echo run >> \"$DIR/count\"\nif [ -f \"$DIR/ok\" ]; then echo '" + std::string(kCredential) +
+                      "'; else echo 'login expired' >&2; exit 1; fi");
+  AuthOptions o;
+  o.exec_backoff_min = std::chrono::seconds{1};
+  o.exec_backoff_max = std::chrono::seconds{4};
+  AuthProvider auth(ioc_, creds, clock_, o);
+  auto first = run_one(auth);
+  ASSERT_FALSE(first);
+  EXPECT_EQ(read("count"), "run\n");
+  // Within the backoff: the same failure at once, no run.
+  for (int i = 0; i < 5; ++i) {
+    auto r = run_one(auth);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().find("login expired"), std::string::npos) << r.error();
+    EXPECT_NE(r.error().find("next try in"), std::string::npos) << r.error();
+  }
+  EXPECT_EQ(read("count"), "run\n");
+  clock_.advance(std::chrono::milliseconds{700});  // under the jittered minimum (0.8 s)
+  EXPECT_FALSE(run_one(auth));
+  EXPECT_EQ(read("count"), "run\n");
+  clock_.advance(std::chrono::milliseconds{300});  // 1 s: the second run, failing again; the wait doubles
   EXPECT_FALSE(run_one(auth));
   EXPECT_EQ(read("count"), "run\nrun\n");
+  clock_.advance(std::chrono::milliseconds{1500});  // under 0.8 x 2 s
+  EXPECT_FALSE(run_one(auth));
+  EXPECT_EQ(read("count"), "run\nrun\n");
+  clock_.advance(std::chrono::milliseconds{500});  // 2 s
+  EXPECT_FALSE(run_one(auth));
+  EXPECT_EQ(read("count"), "run\nrun\nrun\n");
+  // Capped at 4 s: after 4 s there is always a run; once the plugin works, it is used at once.
+  std::ofstream(dir_ / "ok") << "1";
+  clock_.advance(std::chrono::seconds{4});
+  auto ok = run_one(auth);
+  ASSERT_TRUE(ok) << ok.error();
+  EXPECT_EQ(ok->token, "exec-tok");
+  EXPECT_EQ(read("count"), "run\nrun\nrun\nrun\n");
 }
 
 TEST_F(ExecPlugin, IoContextKeepsRunningWhileThePluginRuns) {

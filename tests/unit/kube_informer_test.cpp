@@ -151,5 +151,37 @@ TEST(InformerLiveness, ListedThenSilentPastTheBound) {
   EXPECT_TRUE(inf.live());
 }
 
+TEST(RelistPlan, AsksWhatTheWatchCacheCanServeAndReadsFromEtcdOnlyWhenNeeded) {
+  struct Case {
+    const char* name;
+    std::string last_rv;
+    bool need_consistent, too_large;
+    std::string rv, match;
+    int limit;
+  };
+  const std::vector<Case> cases = {
+      {"first list: any cached state, one response", "", false, false, "0", "", 0},
+      {"relist: not older than what we had", "123", false, false, "123", "NotOlderThan", 0},
+      {"after 410 or a disagreeing fresh read: consistent, paged", "123", true, false, "", "", 500},
+      {"first list that must be consistent", "", true, false, "", "", 500},
+      {"the cache's one response was over the cap: paged from now on", "123", false, true, "", "", 500},
+      {"over the cap at the first list too", "", false, true, "", "", 500},
+  };
+  for (const auto& c : cases) {
+    const RelistRequest r = plan_relist(c.last_rv, c.need_consistent, c.too_large, 500);
+    EXPECT_EQ(r.resource_version, c.rv) << c.name;
+    EXPECT_EQ(r.resource_version_match, c.match) << c.name;
+    EXPECT_EQ(r.page_limit, c.limit) << c.name;
+    EXPECT_EQ(r.from_cache(), !c.rv.empty()) << c.name;
+    // What goes on the wire: no limit with a cache read (apiserver 1.20 would send RV=N with a limit to etcd).
+    ListOptions lo;
+    lo.resource_version = r.resource_version;
+    lo.resource_version_match = r.resource_version_match;
+    lo.limit = r.page_limit;
+    const std::string t = list_target("/api/v1/pods", lo);
+    EXPECT_EQ(t.find("limit=") != std::string::npos, !r.from_cache()) << c.name << ": " << t;
+  }
+}
+
 }  // namespace
 }  // namespace canary_guard::kube

@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "daemon/kube/auth.hpp"
+#include "daemon/kube/client.hpp"
 #include "daemon/kube/kubeconfig.hpp"
 
 namespace canary_guard::kube {
@@ -308,6 +310,72 @@ TEST(TokenFile, RereadAfterSixtySeconds) {
   fs::remove(dir / "token");
   EXPECT_EQ(current_now(ioc, auth)->token, "two");  // keep the last token while the file is being rotated
   fs::remove_all(dir);
+}
+
+TEST_F(Kubeconfig, ProxyUrlIsRefusedAtStartWithAClearError) {
+  auto p = write("config", simple(std::string("    certificate-authority-data: ") + kCaB64 +
+                                      "\n    proxy-url: http://proxy.corp:3128\n",
+                                  "    token: t\n"));
+  auto c = load_kubeconfig(std::vector<std::string>{p}, "");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->proxy_url, "http://proxy.corp:3128");
+  auto none = [](const char*) -> const char* { return nullptr; };
+  auto r = check_no_proxy(*c, none);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("proxy-url http://proxy.corp:3128"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("does not use proxies"), std::string::npos) << r.error();
+  // Client::make refuses it too (what the daemon calls at start).
+  boost::asio::io_context ioc;
+  c->ca_pem.clear();
+  c->insecure_skip_tls_verify = true;
+  auto made = Client::make(ioc, *c);
+  ASSERT_FALSE(made);
+  EXPECT_NE(made.error().find("proxy-url"), std::string::npos) << made.error();
+}
+
+TEST(Proxy, HttpsProxyFromTheEnvironmentIsRefusedUnlessNoProxyCoversTheServer) {
+  struct Case {
+    const char* name;
+    std::string host, port;
+    std::map<std::string, std::string> env;
+    bool ok;
+  };
+  const std::vector<Case> cases = {
+      {"no proxy set", "api.corp", "6443", {}, true},
+      {"HTTP_PROXY alone does not apply to https", "api.corp", "6443", {{"HTTP_PROXY", "http://p:1"}}, true},
+      {"HTTPS_PROXY", "api.corp", "6443", {{"HTTPS_PROXY", "http://p:1"}}, false},
+      {"https_proxy (lower case)", "api.corp", "6443", {{"https_proxy", "http://p:1"}}, false},
+      {"empty HTTPS_PROXY is unset", "api.corp", "6443", {{"HTTPS_PROXY", ""}}, true},
+      {"loopback is never proxied", "127.0.0.1", "6443", {{"HTTPS_PROXY", "http://p:1"}}, true},
+      {"localhost is never proxied", "localhost", "6443", {{"HTTPS_PROXY", "http://p:1"}}, true},
+      {"NO_PROXY *", "api.corp", "6443", {{"HTTPS_PROXY", "http://p:1"}, {"NO_PROXY", "*"}}, true},
+      {"NO_PROXY exact host", "api.corp", "6443", {{"HTTPS_PROXY", "http://p:1"}, {"NO_PROXY", "x, api.corp"}}, true},
+      {"NO_PROXY domain suffix", "k8s.api.corp", "6443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", ".api.corp"}}, true},
+      {"NO_PROXY bare domain covers sub-domains", "k8s.api.corp", "6443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", "api.corp"}}, true},
+      {"NO_PROXY suffix needs a dot boundary", "myapi.corp", "6443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", "api.corp"}}, false},
+      {"no_proxy (lower case)", "api.corp", "6443", {{"HTTPS_PROXY", "p"}, {"no_proxy", "api.corp"}}, true},
+      {"NO_PROXY host:port matching", "api.corp", "6443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", "api.corp:6443"}}, true},
+      {"NO_PROXY host:port other port", "api.corp", "6443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", "api.corp:443"}}, false},
+      {"NO_PROXY CIDR", "10.96.0.1", "443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", "10.96.0.0/12"}}, true},
+      {"NO_PROXY CIDR outside", "10.128.0.1", "443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", "10.96.0.0/12"}}, false},
+      {"NO_PROXY IP", "10.0.0.7", "443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", "10.0.0.7"}}, true},
+      {"NO_PROXY other names only", "api.corp", "6443", {{"HTTPS_PROXY", "p"}, {"NO_PROXY", "a.corp,b.corp"}}, false},
+  };
+  for (const auto& c : cases) {
+    Credentials cr;
+    cr.server = "https://" + c.host + ":" + c.port;
+    cr.host = c.host;
+    cr.port = c.port;
+    auto env = [&](const char* n) -> const char* {
+      auto it = c.env.find(n);
+      return it == c.env.end() ? nullptr : it->second.c_str();
+    };
+    auto r = check_no_proxy(cr, env);
+    EXPECT_EQ(static_cast<bool>(r), c.ok) << c.name << (r ? "" : ": " + r.error());
+    if (!r) {
+      EXPECT_NE(r.error().find("add " + c.host + " to NO_PROXY"), std::string::npos) << r.error();
+    }
+  }
 }
 
 }  // namespace
