@@ -39,6 +39,22 @@ std::vector<const T*> owned_by(const std::vector<T>& all, const std::string& uid
   return out;
 }
 
+// The three lists of one workload kind ((workload, revisions), pods) into the view, or the first error.
+template <class W, class R>
+std::optional<kube::Error> take(std::pair<std::pair<kube::Result<std::vector<W>>, kube::Result<std::vector<R>>>,
+                                          kube::Result<std::vector<probes::PodView>>>& lists,
+                                std::optional<W>& workload, std::vector<R>& revisions,
+                                std::vector<probes::PodView>& pods) {
+  auto& [w, revs] = lists.first;
+  for (const kube::Error* e : {w ? nullptr : &w.error(), revs ? nullptr : &revs.error(),
+                               lists.second ? nullptr : &lists.second.error()})
+    if (e) return *e;
+  if (!w->empty()) workload = std::move(w->front());
+  revisions = std::move(*revs);
+  pods = std::move(*lists.second);
+  return std::nullopt;
+}
+
 }  // namespace
 
 awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client& client, const WorkloadKey& key,
@@ -57,31 +73,21 @@ awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client
     pods_of_failing.label_selector = "pod-template-hash=" + hashes.front();
   }
   // The three lists go out at once: the fresh read sits between a breach and its rollback PATCH.
+  std::optional<kube::Error> failed;
   if (key.kind == Kind::deployment) {
-    auto [wr, pods] = co_await both(
+    auto lists = co_await both(
         both(list_all<probes::DeploymentView>(client, kube::paths::deployments(key.ns), one),
              list_all<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns), revs_of_decision)),
         list_all<probes::PodView>(client, kube::paths::pods(key.ns), pods_of_failing));
-    auto& [w, revs] = wr;
-    if (!w) co_return unexpected(w.error());
-    if (!revs) co_return unexpected(revs.error());
-    if (!pods) co_return unexpected(pods.error());
-    if (!w->empty()) view->deployment_ = std::move(w->front());
-    view->replicasets_ = std::move(*revs);
-    view->pods_ = std::move(*pods);
+    failed = take(lists, view->deployment_, view->replicasets_, view->pods_);
   } else {
-    auto [wr, pods] = co_await both(
+    auto lists = co_await both(
         both(list_all<probes::DaemonSetView>(client, kube::paths::daemonsets(key.ns), one),
              list_all<probes::ControllerRevisionView>(client, kube::paths::controllerrevisions(key.ns), all)),
         list_all<probes::PodView>(client, kube::paths::pods(key.ns), all));
-    auto& [w, revs] = wr;
-    if (!w) co_return unexpected(w.error());
-    if (!revs) co_return unexpected(revs.error());
-    if (!pods) co_return unexpected(pods.error());
-    if (!w->empty()) view->daemonset_ = std::move(w->front());
-    view->revisions_ = std::move(*revs);
-    view->pods_ = std::move(*pods);
+    failed = take(lists, view->daemonset_, view->revisions_, view->pods_);
   }
+  if (failed) co_return unexpected(std::move(*failed));
   co_return view;
 }
 
