@@ -47,6 +47,23 @@ struct ServerSection {
 enum class LogLevel { trace, debug, info, warn, error };
 enum class LogFormat { text, json };
 
+// [alertmanager]: firing alerts as a rollback trigger (POST /v1/alertmanager), the re-check before acting, and the
+// daemon's own alerts (spec/probes.md §3). url empty: no re-check possible and no own alerts.
+struct AlertmanagerSection {
+  std::string url;                 // base URL of Alertmanager's API: re-checks (GET /api/v2/alerts), own alerts
+  std::string webhook_token_file;  // the Bearer token Alertmanager sends; empty: the webhook endpoint is off (404)
+  std::vector<std::string> workload_labels{"workload", "deployment", "daemonset"};  // first present names it
+  std::vector<std::string> severities{"critical", "page"};  // alerts of other severities are logged only
+  std::chrono::milliseconds alert_grace{30'000};  // an alert that started this long before a revision still counts
+  bool act_on_healthy = false;     // a revision already verified healthy is rolled back by an alert too
+  std::string heartbeat_alert;     // an always-firing alert routed to the daemon ("Watchdog"); empty: none
+  std::chrono::milliseconds heartbeat_timeout{0};  // 0: 5 minutes when heartbeat_alert is set
+  std::string runbook_url;         // annotation runbook_url of the daemon's own alerts
+  std::chrono::milliseconds repost_interval{60'000};  // own alerts are re-posted this often while they hold
+  bool own_alerts = true;          // post CanaryGuardRollback/... when url is set
+  bool enabled() const { return !webhook_token_file.empty(); }
+};
+
 struct LogSection {
   LogLevel level = LogLevel::info;
   LogFormat format = LogFormat::text;
@@ -72,6 +89,7 @@ struct Config {
   LogSection log;
   PrometheusSection prometheus;  // url empty: no metric analysis
   AnalysisSection analysis;
+  AlertmanagerSection alertmanager;
   std::vector<Check> checks;  // validated, in file order, with [vars] merged into each Check::vars
   // Settings that load but will likely not do what their author meant (check-config prints them, the daemon logs
   // them at start); never a reason to refuse the file.

@@ -47,6 +47,9 @@ const std::vector<SectionSchema> kSchema{
      {"url", "timeout", "eval_lag", "bearer_token_file", "basic_auth_user", "basic_auth_password_file", "ca_file",
       "accept_warnings"}},
     {"analysis", {"max_blind", "pause_when_blind", "batch"}},
+    {"alertmanager",
+     {"url", "webhook_token_file", "workload_labels", "severities", "alert_grace", "act_on_healthy", "heartbeat_alert",
+      "heartbeat_timeout", "runbook_url", "repost_interval", "own_alerts"}},
     // [[check]] and its sub-tables (config/checks.hpp). [vars] and [check.vars] take any NAME.
     {"check",
      {"name", "query", "min", "max", "interval", "failures", "of", "initial_delay", "on_no_data", "on_error",
@@ -205,6 +208,7 @@ class Loader {
     if (const auto* t = section(root, "log")) log(*t, c.log);
     if (const auto* t = section(root, "prometheus")) prometheus(*t, c.prometheus);
     if (const auto* t = section(root, "analysis")) analysis(*t, c.analysis);
+    if (const auto* t = section(root, "alertmanager")) alertmanager(*t, c.alertmanager);
     std::map<std::string, std::string, std::less<>> vars;
     if (const toml::node* n = root.get("vars")) {
       section_ = "vars";
@@ -255,7 +259,7 @@ class Loader {
 
   void check_top_level(const toml::table& root) {
     const std::vector<std::string_view> names = {"kubernetes", "selection", "guard",    "pods",  "server",
-                                                 "log",        "prometheus", "analysis", "vars", "check"};
+                                                 "log",        "prometheus", "analysis", "alertmanager", "vars", "check"};
     for (auto&& [k, v] : root) {
       if (std::find(names.begin(), names.end(), k.str()) != names.end()) continue;
       std::string msg = "unknown key " + in_quotes(k.str());
@@ -263,7 +267,7 @@ class Loader {
       else if (auto s = closest(k.str(), names)) msg += "; did you mean " + header(*s) + "?";
       else
         msg += " (sections are [kubernetes], [selection], [guard], [pods], [server], [log], [prometheus], "
-               "[analysis], [vars], [[check]])";
+               "[analysis], [alertmanager], [vars], [[check]])";
       add(k.source().begin, std::move(msg));
       (void)v;
     }
@@ -541,6 +545,50 @@ class Loader {
     if (read_duration(t, "max_blind", false, max_blind)) a.max_blind = max_blind;
     read_bool(t, "pause_when_blind", a.pause_when_blind);
     read_bool(t, "batch", a.batch);
+  }
+
+  void alertmanager(const toml::table& t, AlertmanagerSection& a) {
+    const toml::node* url = read_string(t, "url", a.url);
+    if (url && !a.url.empty()) {
+      const bool http = a.url.starts_with("http://"), https = a.url.starts_with("https://");
+      if (!http && !https)
+        add(*url, path("url") + ": " + in_quotes(a.url) + " must start with http:// or https://");
+      else if (https)
+        add(*url, path("url") + ": " + in_quotes(a.url) + ": https is not supported for Alertmanager yet; use a "
+                                 "local http:// address (a sidecar or the cluster-internal Service)");
+      else if (a.url.size() == 7u || a.url[7] == '/')
+        add(*url, path("url") + ": " + in_quotes(a.url) + " has no host");
+    }
+    const toml::node* token = read_string(t, "webhook_token_file", a.webhook_token_file);
+    auto label_name = [](const std::string& s) -> std::optional<std::string> {
+      if (s.empty()) return std::string("is empty");
+      for (char ch : s)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
+          return std::string("is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)");
+      if (std::isdigit(static_cast<unsigned char>(s[0]))) return std::string("is not a Prometheus label name");
+      return std::nullopt;
+    };
+    read_string_array(t, "workload_labels", a.workload_labels, label_name);
+    if (t.contains("workload_labels") && a.workload_labels.empty())
+      add(*t.get("workload_labels"), path("workload_labels") + ": needs at least one label name");
+    read_string_array(t, "severities", a.severities,
+                      [](const std::string& s) -> std::optional<std::string> {
+                        if (s.empty()) return std::string("is empty");
+                        return std::nullopt;
+                      });
+    read_duration(t, "alert_grace", true, a.alert_grace);
+    read_bool(t, "act_on_healthy", a.act_on_healthy);
+    read_string(t, "heartbeat_alert", a.heartbeat_alert);
+    const toml::node* hb = read_duration(t, "heartbeat_timeout", false, a.heartbeat_timeout);
+    if (hb && a.heartbeat_alert.empty())
+      add(*hb, path("heartbeat_timeout") + ": needs heartbeat_alert (the alert whose absence it times)");
+    if (!a.heartbeat_alert.empty() && a.heartbeat_timeout.count() == 0) a.heartbeat_timeout = std::chrono::minutes{5};
+    read_string(t, "runbook_url", a.runbook_url);
+    read_duration(t, "repost_interval", false, a.repost_interval);
+    read_bool(t, "own_alerts", a.own_alerts);
+    if (token && !a.webhook_token_file.empty() && a.url.empty())
+      add(*token, path("webhook_token_file") + ": needs url: an alert is re-checked with Alertmanager "
+                                                "(GET /api/v2/alerts) before it rolls anything back");
   }
 
   // [vars] or [check.vars]: NAME = "string" pairs, overlaid onto `out`.

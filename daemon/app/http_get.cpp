@@ -45,6 +45,14 @@ Expected<Ok, std::string> check_http_base_url(const std::string& base_url) {
 asio::awaitable<Expected<HttpGetResponse, std::string>> http_get(asio::io_context& ioc, std::string base_url,
                                                                  std::string path, std::chrono::milliseconds timeout,
                                                                  std::size_t max_body_bytes) {
+  co_return co_await http_send(ioc, "GET", std::move(base_url), std::move(path), std::string(), std::string(), {},
+                               timeout, max_body_bytes);
+}
+
+asio::awaitable<Expected<HttpGetResponse, std::string>> http_send(
+    asio::io_context& ioc, std::string method, std::string base_url, std::string path, std::string body,
+    std::string content_type, std::vector<std::pair<std::string, std::string>> headers,
+    std::chrono::milliseconds timeout, std::size_t max_body_bytes) {
   auto url = parse_base(base_url);
   if (!url) co_return unexpected(url.error());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -71,10 +79,19 @@ asio::awaitable<Expected<HttpGetResponse, std::string>> http_get(asio::io_contex
   };
   if (ec) co_return unexpected(failed("connect"));
 
-  http::request<http::empty_body> req{http::verb::get, url->prefix + path, 11};
+  http::request<http::string_body> req;
+  req.method_string(method);
+  req.target(url->prefix + path);
+  req.version(11);
   req.set(http::field::host, url->host + ":" + url->port);
   req.set(http::field::user_agent, "canary-guard");
   req.set(http::field::accept, "application/json");
+  for (const auto& [name, value] : headers) req.set(name, value);
+  if (!body.empty() || method != "GET") {
+    if (!content_type.empty()) req.set(http::field::content_type, content_type);
+    req.body() = std::move(body);
+    req.prepare_payload();
+  }
   req.keep_alive(false);
   stream.expires_at(deadline);
   co_await http::async_write(stream, req, redirect_error(use_awaitable, ec));

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/expected.hpp"
 
@@ -30,5 +32,12 @@ boost::asio::awaitable<Expected<HttpGetResponse, std::string>> http_get(boost::a
                                                                         std::string base_url, std::string path,
                                                                         std::chrono::milliseconds timeout,
                                                                         std::size_t max_body_bytes = 1024 * 1024);
+
+// The same with a method and a body (POST a JSON document to Alertmanager or a notification receiver). `headers`
+// are extra "Name: value" pairs (an Authorization header, never logged).
+boost::asio::awaitable<Expected<HttpGetResponse, std::string>> http_send(
+    boost::asio::io_context& ioc, std::string method, std::string base_url, std::string path, std::string body,
+    std::string content_type, std::vector<std::pair<std::string, std::string>> headers,
+    std::chrono::milliseconds timeout, std::size_t max_body_bytes = 1024 * 1024);
 
 }  // namespace canary_guard::app

@@ -45,13 +45,45 @@ Expected<tcp::endpoint, std::string> parse_endpoint(const std::string& hp) {
   return tcp::endpoint(addr, static_cast<unsigned short>(p));
 }
 
+void Router::add(std::string method, std::string path, Handler handler) {
+  routes_.push_back(Route{std::move(method), std::move(path), std::move(handler)});
+}
+
+HttpResponse Router::route(const HttpRequest& req) const {
+  const std::string_view target(req.target);
+  const std::string_view path = target.substr(0, target.find('?'));
+  bool path_known = false;
+  for (const auto& r : routes_) {
+    if (r.path != path) continue;
+    path_known = true;
+    if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) return r.handler(req);
+  }
+  if (path_known) return HttpResponse{405, "text/plain", "method not allowed\n"};
+  return HttpResponse{404, "text/plain", "not found\n"};
+}
+
 HttpServer::HttpServer(asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready,
                        AnalysisFn analysis)
     : ioc_(ioc),
       registry_(std::move(registry)),
       ready_(std::move(ready)),
       analysis_(std::move(analysis)),
-      acceptor_(ioc) {}
+      acceptor_(ioc) {
+  router_.add("GET", "/metrics", [this](const HttpRequest&) {
+    std::ostringstream out;
+    prometheus::TextSerializer{}.Serialize(out, registry_->Collect());
+    return HttpResponse{200, "text/plain; version=0.0.4", out.str()};
+  });
+  router_.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; });
+  router_.add("GET", "/readyz", [this](const HttpRequest&) {
+    const std::string why = ready_ ? ready_() : std::string("starting");
+    return why.empty() ? HttpResponse{200, "text/plain", "ready\n"}
+                       : HttpResponse{503, "text/plain", "not ready: " + why + "\n"};
+  });
+  router_.add("GET", "/analysis", [this](const HttpRequest&) {
+    return HttpResponse{200, "application/json", analysis_ ? analysis_() : std::string("[]\n")};
+  });
+}
 
 Expected<Ok, std::string> HttpServer::listen(const std::string& hp) {
   auto ep = parse_endpoint(hp);
@@ -82,7 +114,14 @@ asio::awaitable<void> HttpServer::run() {
     co_await acceptor_.async_accept(sock, asio::redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) continue;
-    asio::co_spawn(ioc_, session(std::move(sock)), [](std::exception_ptr e) {
+    if (sessions_ >= kMaxConnections) {
+      // Over the cap: closed at once, so a flood of idle connections cannot starve /metrics or the webhook.
+      sock.close(ec);
+      continue;
+    }
+    ++sessions_;
+    asio::co_spawn(ioc_, session(std::move(sock)), [this](std::exception_ptr e) {
+      --sessions_;
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -100,43 +139,44 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(8192);
-    parser.body_limit(64 * 1024);
+    parser.body_limit(kMaxBodyBytes);
     stream.expires_after(std::chrono::seconds(10));
     boost::system::error_code ec;
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    http::response<http::string_body> res;
+    res.set(http::field::server, "canary-guard");
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      // Refused with a status, then closed: the rest of the request is never read.
+      const bool body = ec == http::error::body_limit;
+      res.result(body ? http::status::payload_too_large : http::status::request_header_fields_too_large);
+      res.body() = body ? "body too large\n" : "headers too large\n";
+      res.set(http::field::content_type, "text/plain");
+      res.keep_alive(false);
+      res.prepare_payload();
+      stream.expires_after(std::chrono::seconds(2));
+      co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+      co_return;
+    }
     if (ec) co_return;
     auto& req = parser.get();
-    http::response<http::string_body> res;
     res.version(req.version());
     res.keep_alive(req.keep_alive());
-    res.set(http::field::server, "canary-guard");
-    std::string target(req.target());
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      res.result(http::status::method_not_allowed);
-      res.body() = "method not allowed\n";
-    } else if (target == "/metrics") {
-      std::ostringstream out;
-      prometheus::TextSerializer{}.Serialize(out, registry_->Collect());
-      res.result(http::status::ok);
-      res.set(http::field::content_type, "text/plain; version=0.0.4");
-      res.body() = out.str();
-    } else if (target == "/healthz") {
-      res.result(http::status::ok);
-      res.body() = "ok\n";
-    } else if (target == "/readyz") {
-      const std::string why = ready_ ? ready_() : std::string("starting");
-      res.result(why.empty() ? http::status::ok : http::status::service_unavailable);
-      res.body() = why.empty() ? "ready\n" : "not ready: " + why + "\n";
-    } else if (target == "/analysis") {
-      res.result(http::status::ok);
-      res.set(http::field::content_type, "application/json");
-      res.body() = analysis_ ? analysis_() : std::string("[]\n");
-    } else {
-      res.result(http::status::not_found);
-      res.body() = "not found\n";
-    }
-    if (res.find(http::field::content_type) == res.end()) res.set(http::field::content_type, "text/plain");
+    HttpRequest in;
+    in.method = std::string(req.method_string());
+    in.target = std::string(req.target());
+    if (auto it = req.find(http::field::authorization); it != req.end()) in.authorization = std::string(it->value());
+    if (auto it = req.find(http::field::content_type); it != req.end()) in.content_type = std::string(it->value());
+    in.body = std::move(req.body());
+    HttpResponse out = router_.route(in);
+    res.result(static_cast<http::status>(out.status));
+    res.set(http::field::content_type, out.content_type);
+    res.body() = std::move(out.body);
     res.prepare_payload();
+    if (req.method() == http::verb::head) {
+      const auto n = res.body().size();
+      res.body().clear();
+      res.content_length(n);  // HEAD: the length a GET would send, no body
+    }
     stream.expires_after(std::chrono::seconds(10));
     co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
     if (ec || !res.keep_alive()) co_return;

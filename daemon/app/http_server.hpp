@@ -1,6 +1,9 @@
 #pragma once
 // The daemon's small HTTP server: /metrics (Prometheus text format), /healthz (process alive), /readyz (caches
-// synced), /analysis (the live metric analysis as JSON, daemon/app/analysis_json.hpp). Runs on the io_context thread as coroutines; every read and write has a deadline and bodies are bounded.
+// synced), /analysis (the live metric analysis as JSON, daemon/app/analysis_json.hpp), and routes the wiring adds
+// (POST /v1/alertmanager). Routing (Router: a function from request to response, unit-tested without sockets) is
+// apart from the transport (HttpServer: coroutines on the io_context thread). Limits: headers 8 KiB (431), bodies
+// 1 MiB (413), 10 s per read and per write, at most kMaxConnections connections at once (more are closed at once).
 // Owned by the daemon wiring.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
@@ -11,12 +14,42 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <prometheus/registry.h>
 
 #include "config/expected.hpp"
 
 namespace canary_guard::app {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  std::string authorization;
+  std::string content_type;
+  std::string body;
+};
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain";
+  std::string body;
+};
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Exact paths (the query is ignored for matching); HEAD is served by a GET route. Unknown path: 404; known path,
+// other method: 405.
+class Router {
+ public:
+  void add(std::string method, std::string path, Handler handler);
+  HttpResponse route(const HttpRequest& request) const;
+
+ private:
+  struct Route {
+    std::string method, path;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
 
 class HttpServer {
  public:
@@ -31,6 +64,9 @@ class HttpServer {
   unsigned short port() const;
   boost::asio::awaitable<void> run();
   void stop();
+  Router& router() { return router_; }
+  static constexpr int kMaxConnections = 64;
+  static constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
 
  private:
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
@@ -39,6 +75,8 @@ class HttpServer {
   ReadyFn ready_;
   AnalysisFn analysis_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  Router router_;
+  int sessions_ = 0;
 };
 
 // "127.0.0.1:9464", "[::1]:9464", ":9464" -> endpoint; error text otherwise.

@@ -75,7 +75,29 @@ Metrics::Metrics(std::string_view version)
                           .Name("canary_guard_events_dropped_total")
                           .Help("Kubernetes Events dropped because the Event queue was full (Events are best effort).")
                           .Register(*registry_)
-                          .Add({})) {
+                          .Add({})),
+      notifications_(BuildCounter()
+                         .Name("canary_guard_alertmanager_notifications_received_total")
+                         .Help("Alerts received on POST /v1/alertmanager by status and result (duplicate: seen before, "
+                               "acted on once; ignored: other severity or no workload named).")
+                         .Register(*registry_)),
+      alerts_firing_(BuildGauge()
+                         .Name("canary_guard_alerts_firing")
+                         .Help("Firing Alertmanager alerts naming the workload, as delivered to the webhook.")
+                         .Register(*registry_)),
+      heartbeat_ts_(BuildGauge()
+                        .Name("canary_guard_alertmanager_heartbeat_timestamp_seconds")
+                        .Help("When the heartbeat alert last arrived (Unix seconds); 0: never.")
+                        .Register(*registry_)
+                        .Add({})),
+      alert_channel_blind_(BuildGauge()
+                               .Name("canary_guard_alert_channel_blind")
+                               .Help("1 while the heartbeat alert has not arrived for heartbeat_timeout.")
+                               .Register(*registry_)
+                               .Add({})) {
+  for (auto st : {"firing", "resolved"})
+    for (auto r : {"accepted", "duplicate", "ignored", "unauthorized", "malformed"})
+      notifications_.Add({{"status", st}, {"result", r}});
   for (auto r : {"deployments", "replicasets", "daemonsets", "controllerrevisions", "pods"})
     informer_live_.Add({{"resource", r}}).Set(0);
   build_info_.Add({{"version", std::string(version)}, {"revision", "unknown"}}).Set(1);
@@ -176,10 +198,32 @@ void Metrics::forget_workload(const std::string& ns, const std::string& w, std::
   if (start_ts_.Has(l)) start_ts_.Remove(&start_ts_.Add(l));
 }
 
+void Metrics::notification_received(std::string_view status, std::string_view result) {
+  notifications_.Add({{"status", status == "resolved" ? "resolved" : "firing"}, {"result", std::string(result)}}).Increment();
+}
+
+void Metrics::alerts_firing(const std::map<std::pair<std::string, std::string>, int>& by_workload) {
+  for (auto it = firing_series_.begin(); it != firing_series_.end();) {
+    if (by_workload.count(*it)) {
+      ++it;
+      continue;
+    }
+    alerts_firing_.Add({{"namespace", it->first}, {"workload", it->second}}).Set(0);
+    it = firing_series_.erase(it);
+  }
+  for (const auto& [k, n] : by_workload) {
+    alerts_firing_.Add({{"namespace", k.first}, {"workload", k.second}}).Set(n);
+    firing_series_.insert(k);
+  }
+}
+
+void Metrics::heartbeat(double unix_seconds) { heartbeat_ts_.Set(unix_seconds); }
+void Metrics::alert_channel_blind(bool blind) { alert_channel_blind_.Set(blind ? 1 : 0); }
+
 std::string_view Metrics::rollback_reason_label(std::string_view reason) {
   if (reason == "progress_deadline") return "progress_deadline";
   if (reason.substr(0, 11) == "pod_signal:" || reason == "pod_signal") return "pod_signal";
-  if (reason == "alert") return "alert";
+  if (reason == "alert" || reason.substr(0, 6) == "alert:") return "alert";
   if (reason == "metric_probe" || reason.substr(0, 7) == "metric:") return "metric_probe";
   return "other";
 }

@@ -1,4 +1,6 @@
 #pragma once
+#include <map>
+#include <set>
 // canary-guard's own metrics (spec/probes.md §5): one Registry, the families the guard updates, and helpers that
 // keep label sets closed. Owned by the daemon wiring (main); the HTTP server serialises the registry on /metrics.
 #include <memory>
@@ -49,6 +51,12 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   void prometheus_request(std::string_view endpoint, int code, double seconds);
   void request(std::string_view endpoint, int code, double seconds) override { prometheus_request(endpoint, code, seconds); }
 
+  // Alertmanager webhook (spec §5): status firing|resolved, result accepted|duplicate|ignored|unauthorized|malformed.
+  void notification_received(std::string_view status, std::string_view result);
+  void alerts_firing(const std::map<std::pair<std::string, std::string>, int>& by_workload);
+  void heartbeat(double unix_seconds);
+  void alert_channel_blind(bool blind);
+
   // Closed label values; anything else becomes "other" (R5.1).
   static std::string_view rollback_reason_label(std::string_view decision_reason);
 
@@ -71,6 +79,11 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   prometheus::Family<prometheus::Histogram>& prom_duration_;
   prometheus::Family<prometheus::Gauge>& informer_live_;
   prometheus::Counter& events_dropped_;
+  prometheus::Family<prometheus::Counter>& notifications_;
+  prometheus::Family<prometheus::Gauge>& alerts_firing_;
+  prometheus::Gauge& heartbeat_ts_;
+  prometheus::Gauge& alert_channel_blind_;
+  std::set<std::pair<std::string, std::string>> firing_series_;
 };
 
 }  // namespace canary_guard::app

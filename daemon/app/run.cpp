@@ -15,6 +15,7 @@
 
 #include "cg_version.hpp"
 #include "config/config.hpp"
+#include "daemon/app/alert_wiring.hpp"
 #include "daemon/app/analysis_json.hpp"
 #include "daemon/app/http_server.hpp"
 #include "daemon/app/metrics.hpp"
@@ -81,10 +82,16 @@ int run_guard(const RunOptions& opts) {
     prom_source = std::make_unique<PromSource>(*prom_client);
     analyzer = std::make_unique<guard::Analyzer>(ioc, cfg, clock, *prom_source, nullptr, nullptr, &metrics);
   }
+  auto alerts = AlertWiring::make(ioc, cfg.alertmanager, clock, &metrics);
+  if (!alerts) {
+    std::cerr << "error: " << alerts.error() << '\n';
+    return 2;
+  }
   guard::Controller controller(ioc, **client, cfg, clock, &metrics, host, analyzer.get());
   HttpServer::AnalysisFn analysis_body;
   if (analyzer) analysis_body = [&analyzer] { return render_analysis(analyzer->snapshot()); };
   HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.not_ready(); }, analysis_body);
+  (*alerts)->attach(http, controller);
   if (auto l = http.listen(cfg.server.listen); !l) {
     std::cerr << "error: " << l.error() << '\n';
     return 2;
@@ -104,6 +111,7 @@ int run_guard(const RunOptions& opts) {
   };
   asio::co_spawn(ioc, http.run(), log_crash("http"));
   asio::co_spawn(ioc, controller.run(), log_crash("controller"));
+  asio::co_spawn(ioc, (*alerts)->watch_heartbeat(), log_crash("heartbeat"));
   if (analyzer) {
     asio::co_spawn(ioc, analyzer->run(), log_crash("analyzer"));
     asio::co_spawn(
@@ -139,6 +147,7 @@ int run_guard(const RunOptions& opts) {
     notifier.stopping();
     notifier.stop();
     controller.stop();
+    (*alerts)->stop();
     if (analyzer) analyzer->stop();
     http.stop();
     ioc.stop();

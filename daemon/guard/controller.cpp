@@ -240,6 +240,43 @@ awaitable<Result<bool>> Controller::evidence_confirmed(const WorkloadKey& key, c
   co_return false;
 }
 
+void Controller::alerts_changed(const std::set<std::pair<std::string, std::string>>& workloads) {
+  for (const auto& [ns, name] : workloads) {
+    queue_.add(WorkloadKey{Kind::deployment, ns, name}.str());
+    queue_.add(WorkloadKey{Kind::daemonset, ns, name}.str());
+  }
+}
+
+awaitable<bool> Controller::alerts_confirmed(const WorkloadKey& key, const Observation& obs, WorkloadState& st) {
+  if (!alert_recheck_ || !alerts_) co_return false;  // cannot ask: doubt
+  std::string unknown;
+  for (const auto& fp : obs.alert_fingerprints) {
+    const StoredAlert* held = alerts_->find(fp);
+    if (!held) continue;  // resolved while this reconcile ran
+    const std::string alertname = held->alertname, ns = held->ns;  // the store may change during the await
+    auto c = co_await alert_recheck_->check(fp, alertname, ns);
+    if (c.status == AlertStatus::active) co_return true;
+    if (c.status == AlertStatus::gone) {
+      alerts_->forget(fp);
+      spdlog::info("workload={}/{} kind={} decision=none reason=alert_not_active detail=\"{}\"", key.ns, key.name,
+                   kind_token(key.kind), c.detail);
+      writer_.event(obs.ref, "Normal", "AlertNotActive",
+                    "Alertmanager no longer shows the alert as active (" + c.detail + "); no rollback from it.");
+    } else {
+      unknown = c.detail;
+    }
+  }
+  if (!unknown.empty()) {
+    spdlog::warn("workload={}/{} kind={} decision=hold reason=alert_recheck_failed detail=\"{}\"", key.ns, key.name,
+                 kind_token(key.kind), unknown);
+    if (st.said.insert(obs.snapshot.current_hash + "|alert_recheck_failed").second)
+      writer_.event(obs.ref, "Warning", "AlertRecheckFailed",
+                    "An alert calls for a rollback but Alertmanager could not confirm it is still active (" + unknown +
+                        "); holding, asking again.");
+  }
+  co_return false;
+}
+
 bool Controller::synced() const {
   return deployments_.has_synced() && replicasets_.has_synced() && daemonsets_.has_synced() &&
          revisions_.has_synced() && pods_.has_synced();
@@ -423,7 +460,7 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   if (!slot) slot = std::make_unique<WorkloadState>();
   WorkloadState& st = *slot;
   StepTrace trace(steady_);  // marked only on the way to a rollback PATCH
-  const ObserveContext ctx{config_, started_at_, slots_.others(k), analyzer_, caches_not_live(key.kind)};
+  const ObserveContext ctx{config_, started_at_, slots_.others(k), analyzer_, caches_not_live(key.kind), alerts_};
   auto obs = observe(key, *view_, st, ctx, now);
   if (!obs) {
     // Deleted or not guarded (any more): forget it.
@@ -457,6 +494,12 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
       writer_.event(obs->ref, "Normal", "MetricsRestored",
                     "Metric checks are decisive again for " + obs->snapshot.current_hash + "; analysis continues.");
   }
+  for (const auto& note : obs->notes) {
+    if (!st.said.insert(obs->snapshot.current_hash + "|" + note.reason).second) continue;
+    spdlog::info("workload={}/{} kind={} decision=none reason=alert_preexisting detail=\"{}\"", key.ns, key.name,
+                 kind_token(key.kind), note.detail);
+    writer_.event(obs->ref, "Normal", "AlertPreexisting", note.detail + ".");
+  }
   sync_slot(k, obs->snapshot);
 
   const Decision d = decide(obs->snapshot, obs->policy, now);
@@ -476,6 +519,11 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
     trace.mark("fresh_read");
     if (!confirmed) co_return unexpected(confirmed.error());
     if (!*confirmed) co_return std::optional<Duration>{std::chrono::seconds{1}};
+    if (d.reason.rfind("alert:", 0) == 0) {
+      const bool holds = co_await alerts_confirmed(key, *obs, st);
+      trace.mark("alert_recheck");
+      if (!holds) co_return std::optional<Duration>{std::chrono::seconds{2}};
+    }
   }
   ActContext actx{writer_, slots_, metrics_, clock_, tracing ? &trace : nullptr};
   auto r = co_await act(*obs, d, st, actx);

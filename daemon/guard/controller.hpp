@@ -21,6 +21,8 @@
 #include "config/clock.hpp"
 #include "config/config.hpp"
 #include "daemon/guard/act.hpp"
+#include "daemon/guard/alert_recheck.hpp"
+#include "daemon/guard/alert_store.hpp"
 #include "daemon/guard/analyzer.hpp"
 #include "daemon/guard/events.hpp"
 #include "daemon/guard/fresh_view.hpp"
@@ -43,6 +45,14 @@ class Controller {
   Controller(boost::asio::io_context& ioc, kube::Client& client, const config::Config& config, const Clock& clock,
              GuardMetrics* metrics, std::string host, Analyzer* analyzer = nullptr);
   ~Controller();
+
+  // The Alertmanager webhook's store and the re-check before an alert acts (both owned by the wiring; null: off).
+  void set_alerts(AlertStore* store, AlertRecheck* recheck) {
+    alerts_ = store;
+    alert_recheck_ = recheck;
+  }
+  // Alerts naming these workloads (namespace, name) changed: reconcile them (either kind).
+  void alerts_changed(const std::set<std::pair<std::string, std::string>>& workloads);
 
   // Runs informers and the workers until stop().
   boost::asio::awaitable<void> run();
@@ -69,6 +79,9 @@ class Controller {
   // same rollback; the informers that disagreed then relist.
   boost::asio::awaitable<Result<bool>> evidence_confirmed(const WorkloadKey& key, const WorkloadState& st,
                                                           const ObserveContext& ctx, const Decision& d);
+  // Before an alert's rollback PATCH: each alert behind it asked again at Alertmanager (AlertRecheck). True when one
+  // still holds; false (no action now) when all are gone (forgotten) or Alertmanager cannot say (held, told once).
+  boost::asio::awaitable<bool> alerts_confirmed(const WorkloadKey& key, const Observation& obs, WorkloadState& st);
   // One pass for one workload; the value is when to look again without an event (nullopt: on events only).
   boost::asio::awaitable<Result<std::optional<Duration>>> reconcile(const WorkloadKey& key);
   void wire_handlers();
@@ -110,6 +123,8 @@ class Controller {
   RollbackSlots slots_;
   LatestWrites analysis_writes_;
   Analyzer* analyzer_ = nullptr;
+  AlertStore* alerts_ = nullptr;
+  AlertRecheck* alert_recheck_ = nullptr;
   bool stopped_ = false;
   TimePoint started_at_;
   std::map<std::string, bool> informer_live_;  // by resource, as last reported

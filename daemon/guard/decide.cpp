@@ -216,14 +216,25 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     return d;
   }
   const bool known_bad = cur->verdict && cur->verdict->verdict == Verdict::failed;
-  if (cur->verdict && cur->verdict->verdict == Verdict::healthy) {
-    d.action = Action::none;
-    d.reason = "healthy";
-    return d;
-  }
-
   std::optional<Finding> failure = s.failure;
-  if (known_bad) {
+  if (!failure && s.alert) failure = s.alert;
+  if (cur->verdict && cur->verdict->verdict == Verdict::healthy) {
+    // Verified healthy: its own probes no longer judge it. An alert that fired since it started is a person's
+    // matter unless the operator chose otherwise; the rollback target is then an older healthy revision.
+    if (!s.alert) {
+      d.action = Action::none;
+      d.reason = "healthy";
+      return d;
+    }
+    if (!s.act_on_healthy) {
+      d.action = Action::hold;
+      d.reason = "alert_on_healthy";
+      d.message = rev_label(*cur) + " was verified healthy; " + sentence(s.alert->detail) +
+                  " Not rolled back by an alert: on-call decides ([alertmanager] act_on_healthy = true acts).";
+      return d;
+    }
+    failure = s.alert;
+  } else if (known_bad) {
     if (policy.on_known_bad == config::KnownBadAction::hold) {
       d.action = Action::hold;
       d.reason = "known_bad_template";

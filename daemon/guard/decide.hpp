@@ -59,6 +59,11 @@ struct Snapshot {
   std::int32_t pods_expected = 0;           // spec.replicas / desiredNumberScheduled: 0 proves nothing
   std::optional<Finding> failure;           // a probe FAILed: grounds for rollback
   std::optional<Finding> hold;              // a probe asks to hold (paused, unschedulable, quota ...)
+  // A relevant Alertmanager alert (severity listed, naming this workload) fires and started after the current
+  // revision started (minus alert_grace): grounds for rollback while the revision is not verified healthy, and
+  // for a verified one only with act_on_healthy (otherwise a hold: on-call decides).
+  std::optional<Finding> alert;
+  bool act_on_healthy = false;
   bool deadline_passed = false;             // the progress deadline passed (failure, or held: unschedulable/quota)
   std::optional<TimePoint> next_check;      // earliest time a probe outcome may change without any event
 

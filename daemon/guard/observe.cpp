@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "config/rfc3339.hpp"
 #include "daemon/guard/kind_rules.hpp"
 #include "daemon/guard/records.hpp"
 #include "probes/metric_analysis.hpp"
@@ -66,6 +67,40 @@ bool guard_paused_blind(const probes::KeyValues& annotations, std::string_view h
   if (at == std::string::npos) return false;
   const auto end = at + want.size();
   return end == note->size() || (*note)[end] == ' ';
+}
+
+std::string alert_text(const StoredAlert& a) {
+  std::string text = "alert " + a.alertname + " (severity " + (a.severity.empty() ? "none" : a.severity) +
+                     ") firing since " + format_rfc3339(a.alert.starts_at);
+  if (const std::string* summary = probes::find_value(a.alert.annotations, "summary"))
+    text += ": " + summary->substr(0, 300);
+  return text;
+}
+
+// Alertmanager alerts naming this workload: the earliest that started after the revision (minus alert_grace) is
+// the alert finding; older ones are pre-existing notes, except those a rollback of this workload already answered.
+void observe_alerts(const AlertStore& store, const config::AlertmanagerSection& am, const WorkloadState& st,
+                    Observation& obs) {
+  Snapshot& s = obs.snapshot;
+  s.act_on_healthy = am.act_on_healthy;
+  const TimePoint since = st.revision_origin - am.alert_grace;
+  const StoredAlert* first = nullptr;
+  for (const StoredAlert* a : store.firing_for(s.ns, s.name, s.kind)) {
+    if (a->alert.starts_at >= since) {
+      obs.alert_fingerprints.push_back(a->alert.fingerprint);
+      if (!first || a->alert.starts_at < first->alert.starts_at) first = a;
+      continue;
+    }
+    const std::string reason = "alert:" + a->alertname;
+    const bool answered = std::any_of(s.revisions.begin(), s.revisions.end(), [&](const Revision& r) {
+      return r.rollback && r.rollback->reason == reason;
+    });
+    if (!answered)
+      obs.notes.push_back(Finding{"alert_preexisting:" + a->alertname,
+                                  alert_text(*a) + ", before the current revision started; not evidence against it, "
+                                                   "no action"});
+  }
+  if (first) s.alert = Finding{"alert:" + first->alertname, alert_text(*first)};
 }
 
 }  // namespace
@@ -150,6 +185,7 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
     st.completed_once = false;
     const TimePoint pods_since = st.last_observed ? st.revision_started : std::min(current_created, now);
     st.tracker.emplace(pods_since);
+    st.revision_origin = pods_since;
     st.ds_last.reset();
     st.ds_last_progress.reset();
   }
@@ -250,6 +286,8 @@ std::optional<Observation> observe(const WorkloadKey& key, const ClusterView& vi
       obs.analysis = std::move(t);
     }
   }
+
+  if (ctx.alerts) observe_alerts(*ctx.alerts, ctx.config.alertmanager, st, obs);
 
   // Complete with pods is what counts: zero pods prove nothing (decide holds its verdict until there are some).
   if (s.rollout_complete && s.pods_expected > 0) {

@@ -38,6 +38,7 @@
 
 #include "config/clock.hpp"
 #include "config/config.hpp"
+#include "daemon/guard/alert_store.hpp"
 #include "daemon/guard/analysis_view.hpp"
 #include "daemon/guard/decide.hpp"
 #include "daemon/guard/object_ref.hpp"
@@ -67,6 +68,9 @@ struct WorkloadState {
   std::string hash;  // current revision last seen
   std::int64_t number = -1;
   TimePoint revision_started{};  // anchor of the own deadline timer
+  // When the revision's own history began: revision_started when this process saw the change, else the revision
+  // object's creation (pods' restart baselines, and which alerts are older than the revision).
+  TimePoint revision_origin{};
   std::optional<TimePoint> complete_since;
   bool completed_once = false;  // the current revision was seen complete with pods
   std::optional<probes::PodSignalTracker> tracker;  // a value: the fresh re-check before a PATCH judges on a copy
@@ -106,6 +110,10 @@ struct Observation {
   bool analysis_decided = false;
   // Check errors of class config not told yet (check name, detail): reconcile sends one CheckError Event each.
   std::vector<std::pair<std::string, std::string>> check_errors;
+  // Fingerprints of the alerts behind snapshot.alert: re-checked with Alertmanager before a rollback acts on them.
+  std::vector<std::string> alert_fingerprints;
+  // Relevant alerts that started before the revision (pre-existing): told once each, never acted on.
+  std::vector<Finding> notes;
 };
 
 struct ObserveContext {
@@ -116,6 +124,7 @@ struct ObserveContext {
   // Why a cache this workload is judged from is not live (kube/liveness.hpp); empty when all are. While it is set
   // nothing is judged for the workload (Snapshot::cache_not_live): a frozen picture is doubt.
   std::string caches_not_live;
+  const AlertStore* alerts = nullptr;  // null: the Alertmanager webhook is off
 };
 
 // nullopt when the workload is gone, being deleted, or not guarded: the caller forgets its state.

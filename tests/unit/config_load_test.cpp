@@ -389,3 +389,45 @@ TEST(ConfigLoad, FileErrorsAreDiagnostics) {
 
 }  // namespace
 }  // namespace canary_guard::config
+
+// [alertmanager] (issue #12): defaults, every key, and the errors with their positions.
+TEST(ConfigAlertmanager, DefaultsKeysAndErrors) {
+  auto c = canary_guard::config::load_string("", "t.toml");
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->alertmanager.enabled());
+  EXPECT_EQ(c->alertmanager.severities, (std::vector<std::string>{"critical", "page"}));
+  EXPECT_EQ(c->alertmanager.workload_labels, (std::vector<std::string>{"workload", "deployment", "daemonset"}));
+  EXPECT_EQ(c->alertmanager.alert_grace, std::chrono::seconds{30});
+  c = canary_guard::config::load_string(
+      "[alertmanager]\nurl = \"http://127.0.0.1:9093\"\nwebhook_token_file = \"/t\"\nworkload_labels = [\"app\"]\n"
+      "severities = [\"critical\"]\nalert_grace = \"0s\"\nact_on_healthy = true\nheartbeat_alert = \"Watchdog\"\n"
+      "runbook_url = \"https://runbooks/cg\"\nrepost_interval = \"30s\"\nown_alerts = false\n",
+      "t.toml");
+  ASSERT_TRUE(c) << canary_guard::config::format(c.error().front());
+  EXPECT_TRUE(c->alertmanager.enabled());
+  EXPECT_EQ(c->alertmanager.workload_labels, std::vector<std::string>{"app"});
+  EXPECT_EQ(c->alertmanager.alert_grace, std::chrono::seconds{0});
+  EXPECT_TRUE(c->alertmanager.act_on_healthy);
+  EXPECT_EQ(c->alertmanager.heartbeat_timeout, std::chrono::minutes{5});
+  EXPECT_FALSE(c->alertmanager.own_alerts);
+  struct Row {
+    std::string toml, want;
+  };
+  const std::vector<Row> rows = {
+      {"[alertmanager]\nwebhook_token_file = \"/t\"\n", "t.toml:2:1: error: alertmanager.webhook_token_file: needs url"},
+      {"[alertmanager]\nurl = \"ftp://x\"\n", "t.toml:2:7: error: alertmanager.url: \"ftp://x\" must start with http://"},
+      {"[alertmanager]\nurl = \"https://am:9093\"\n", "https is not supported"},
+      {"[alertmanager]\nworkload_labels = [\"a-b\"]\n", "t.toml:2:20: error: alertmanager.workload_labels: \"a-b\" is not a Prometheus label name"},
+      {"[alertmanager]\nworkload_labels = []\n", "needs at least one label name"},
+      {"[alertmanager]\nheartbeat_timeout = \"1m\"\n", "t.toml:2:21: error: alertmanager.heartbeat_timeout: needs heartbeat_alert"},
+      {"[alertmanager]\nalert_grace = 30\n", "durations need a unit"},
+      {"[alertmanager]\nseverity = [\"page\"]\n", "did you mean \"severities\"?"},
+  };
+  for (const auto& r : rows) {
+    auto bad = canary_guard::config::load_string(r.toml, "t.toml");
+    ASSERT_FALSE(bad) << r.toml;
+    std::string all;
+    for (const auto& d : bad.error()) all += canary_guard::config::format(d) + "\n";
+    EXPECT_NE(all.find(r.want), std::string::npos) << "got: " << all;
+  }
+}

@@ -506,3 +506,59 @@ TEST(Decide, PauseWhenBlindAndResume) {
   s.paused = false;
   EXPECT_EQ(decide(s, policy(), T0).action, Action::hold);
 }
+
+// Alertmanager alerts (issue #12 §1): an alert that fired since the revision started fails a revision under bake or
+// analysis; a verified revision is held (on-call decides) unless act_on_healthy; other evidence comes first.
+TEST(Decide, AlertRollsBackARevisionNotYetVerified) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.alert = Finding{"alert:HighErrorRatio", "alert HighErrorRatio (severity page) firing since x: 5xx above 5%"};
+  auto d = decide(s, policy(), T0);
+  ASSERT_EQ(d.action, Action::rollback);
+  EXPECT_EQ(d.reason, "alert:HighErrorRatio");
+  EXPECT_EQ(d.target->hash, "a");
+  EXPECT_NE(d.message.find("HighErrorRatio"), std::string::npos) << d.message;
+}
+
+TEST(Decide, AlertOnAVerifiedRevisionHoldsUnlessActOnHealthy) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2, Verdict::healthy)}, "b");
+  s.alert = Finding{"alert:HighErrorRatio", "alert HighErrorRatio firing"};
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "alert_on_healthy");
+  EXPECT_NE(d.message.find("on-call decides"), std::string::npos) << d.message;
+  s.act_on_healthy = true;
+  d = decide(s, policy(), T0);
+  ASSERT_EQ(d.action, Action::rollback);
+  EXPECT_EQ(d.target->hash, "a");
+  // The only healthy revision is the current one: nothing to go back to.
+  auto lone = snap({rev("b", 2, Verdict::healthy)}, "b");
+  lone.alert = s.alert;
+  lone.act_on_healthy = true;
+  d = decide(lone, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "no_healthy_revision");
+  // A verified revision's own probes never judge it, alert or not.
+  auto probe_only = snap({rev("a", 1, Verdict::healthy), rev("b", 2, Verdict::healthy)}, "b");
+  probe_only.failure = Finding{"pod_signal:crash_loop", "x"};
+  probe_only.act_on_healthy = true;
+  EXPECT_EQ(decide(probe_only, policy(), T0).action, Action::none);
+}
+
+TEST(Decide, AlertYieldsToOtherEvidenceAndToHolds) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.alert = Finding{"alert:X", "alert X firing"};
+  s.failure = Finding{"progress_deadline", "x"};
+  EXPECT_EQ(decide(s, policy(), T0).reason, "progress_deadline");
+  s.failure.reset();
+  s.paused = true;
+  EXPECT_EQ(decide(s, policy(), T0).reason, "paused");
+  s.paused = false;
+  s.status_current = false;
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::none);
+  s.status_current = true;
+  auto p = policy();
+  p.dry_run = true;
+  auto d = decide(s, p, T0);
+  EXPECT_EQ(d.action, Action::rollback);
+  EXPECT_TRUE(d.dry_run);
+}

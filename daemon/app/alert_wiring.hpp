@@ -1,0 +1,51 @@
+#pragma once
+// AlertWiring: everything [alertmanager] switches on, in one place: the AlertStore the webhook fills and observe()
+// reads, the AlertmanagerClient (re-checks), the POST /v1/alertmanager route, and the heartbeat watch (no heartbeat
+// alert for heartbeat_timeout: the alert channel is blind; a log line and canary_guard_alert_channel_blind, never
+// healthy evidence). Owned by run_guard; lives as long as the io_context runs.
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+
+#include "config/clock.hpp"
+#include "config/config.hpp"
+#include "daemon/app/alertmanager_client.hpp"
+#include "daemon/app/http_server.hpp"
+#include "daemon/app/webhook.hpp"
+#include "daemon/guard/alert_store.hpp"
+#include "daemon/guard/controller.hpp"
+
+namespace canary_guard::app {
+
+class Metrics;
+
+class AlertWiring {
+ public:
+  // Start-up checks (the token file must be readable): an error text, the caller exits non-zero.
+  static Expected<std::unique_ptr<AlertWiring>, std::string> make(boost::asio::io_context& ioc,
+                                                                  const config::AlertmanagerSection& am,
+                                                                  const Clock& clock, Metrics* metrics);
+  // Adds the route and hands the store and the re-check to the controller.
+  void attach(HttpServer& server, guard::Controller& controller);
+  boost::asio::awaitable<void> watch_heartbeat();
+  void stop() { stopped_ = true; }
+  AlertmanagerClient* client() { return client_.get(); }
+
+ private:
+  AlertWiring(boost::asio::io_context& ioc, const config::AlertmanagerSection& am, const Clock& clock, Metrics* metrics);
+  boost::asio::io_context& ioc_;
+  const config::AlertmanagerSection& am_;
+  const Clock& clock_;
+  Metrics* metrics_;
+  guard::AlertStore store_;
+  std::unique_ptr<AlertmanagerClient> client_;
+  std::unique_ptr<AlertWebhook> webhook_;
+  TimePoint started_;
+  bool stopped_ = false;
+};
+
+}  // namespace canary_guard::app

@@ -1,0 +1,92 @@
+#include "daemon/app/alertmanager_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/app/http_get.hpp"
+
+namespace canary_guard::app {
+
+namespace asio = boost::asio;
+using guard::AlertCheck;
+using guard::AlertStatus;
+
+std::string matcher_query(std::string_view name, std::string_view value) {
+  std::string m(name);
+  m += "=\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') m += '\\';
+    m += c;
+  }
+  m += '"';
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : m) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+AlertCheck judge_alert_listing(std::string_view body, const std::string& fingerprint) {
+  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_array()) return AlertCheck{AlertStatus::unknown, "Alertmanager's answer is not a JSON array"};
+  for (const auto& a : j) {
+    if (!a.is_object()) continue;
+    auto fp = a.find("fingerprint");
+    if (fp == a.end() || !fp->is_string() || fp->get_ref<const std::string&>() != fingerprint) continue;
+    auto status = a.find("status");
+    if (status == a.end() || !status->is_object()) return AlertCheck{AlertStatus::unknown, "alert without a status"};
+    auto state = status->find("state");
+    if (state == status->end() || !state->is_string()) return AlertCheck{AlertStatus::unknown, "alert without a state"};
+    const std::string& s = state->get_ref<const std::string&>();
+    if (s == "active") return AlertCheck{AlertStatus::active, "active"};
+    if (s == "suppressed") {
+      auto names = [&](const char* key) {
+        std::string out;
+        auto it = status->find(key);
+        if (it != status->end() && it->is_array())
+          for (const auto& x : *it)
+            if (x.is_string()) out += (out.empty() ? "" : ",") + x.get<std::string>();
+        return out;
+      };
+      const std::string silenced = names("silencedBy"), inhibited = names("inhibitedBy");
+      if (!silenced.empty()) return AlertCheck{AlertStatus::gone, "silenced by " + silenced};
+      if (!inhibited.empty()) return AlertCheck{AlertStatus::gone, "inhibited by " + inhibited};
+      return AlertCheck{AlertStatus::gone, "suppressed"};
+    }
+    // "unprocessed": Alertmanager has it but has not routed it yet; not a confirmation.
+    return AlertCheck{AlertStatus::unknown, "alert state " + s};
+  }
+  return AlertCheck{AlertStatus::gone, "not among Alertmanager's alerts (resolved or expired)"};
+}
+
+AlertmanagerClient::AlertmanagerClient(asio::io_context& ioc, std::string base_url, std::chrono::milliseconds timeout)
+    : ioc_(ioc), base_url_(std::move(base_url)), timeout_(timeout) {
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+}
+
+asio::awaitable<AlertCheck> AlertmanagerClient::check(const std::string& fingerprint, const std::string& alertname,
+                                                      const std::string& ns) {
+  const std::string path = "/api/v2/alerts?filter=" + matcher_query("alertname", alertname) +
+                           "&filter=" + matcher_query("namespace", ns);
+  auto r = co_await http_get(ioc_, base_url_, path, timeout_, 8 * 1024 * 1024);
+  if (!r) co_return AlertCheck{AlertStatus::unknown, "Alertmanager " + base_url_ + ": " + r.error()};
+  if (r->status != 200)
+    co_return AlertCheck{AlertStatus::unknown, "Alertmanager " + base_url_ + " answered HTTP " + std::to_string(r->status)};
+  co_return judge_alert_listing(r->body, fingerprint);
+}
+
+asio::awaitable<std::pair<int, std::string>> AlertmanagerClient::post_alerts(const std::string& json_array) {
+  auto r = co_await http_send(ioc_, "POST", base_url_, "/api/v2/alerts", json_array, "application/json", {}, timeout_,
+                              64 * 1024);
+  if (!r) co_return std::pair<int, std::string>{0, r.error()};
+  if (r->status / 100 != 2) co_return std::pair<int, std::string>{r->status, r->body.substr(0, 200)};
+  co_return std::pair<int, std::string>{r->status, std::string()};
+}
+
+}  // namespace canary_guard::app

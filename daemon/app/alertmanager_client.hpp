@@ -1,0 +1,40 @@
+#pragma once
+// AlertmanagerClient: the daemon's side of Alertmanager's v2 API (spec/probes.md §3.5): the re-check of an alert
+// before it rolls anything back (GET /api/v2/alerts filtered by alertname and namespace, then the fingerprint:
+// active -> act; suppressed (silenced, inhibited) or absent (resolved, expired) -> gone; no answer -> unknown, which
+// holds), and posting the daemon's own alerts (POST /api/v2/alerts). Plain HTTP with one deadline per request.
+// Owned by the daemon wiring.
+#include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <string>
+
+#include "config/expected.hpp"
+#include "daemon/guard/alert_recheck.hpp"
+
+namespace canary_guard::app {
+
+// What a GET /api/v2/alerts body says about one fingerprint (pure: table-tested).
+guard::AlertCheck judge_alert_listing(std::string_view body, const std::string& fingerprint);
+// `name="value"` as an Alertmanager matcher, percent-encoded for a query string.
+std::string matcher_query(std::string_view name, std::string_view value);
+
+class AlertmanagerClient final : public guard::AlertRecheck {
+ public:
+  AlertmanagerClient(boost::asio::io_context& ioc, std::string base_url,
+                     std::chrono::milliseconds timeout = std::chrono::seconds{2});
+  boost::asio::awaitable<guard::AlertCheck> check(const std::string& fingerprint, const std::string& alertname,
+                                                  const std::string& ns) override;
+  // POST /api/v2/alerts with a JSON array; the HTTP status (0: no answer) and an error text when not 2xx.
+  boost::asio::awaitable<std::pair<int, std::string>> post_alerts(const std::string& json_array);
+
+ private:
+  boost::asio::io_context& ioc_;
+  std::string base_url_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace canary_guard::app
