@@ -6,6 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <charconv>
 #include <sstream>
 
@@ -155,6 +156,15 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       res.prepare_payload();
       stream.expires_after(std::chrono::seconds(2));
       co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+      // Lingering close: read and drop what the client is still sending (bounded), so that closing does not reset
+      // the connection before the client has read the status.
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      std::array<char, 16 * 1024> sink;
+      std::size_t drained = 0;
+      stream.expires_after(std::chrono::seconds(2));
+      while (!ec && drained < 8 * kMaxBodyBytes) {
+        drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+      }
       co_return;
     }
     if (ec) co_return;

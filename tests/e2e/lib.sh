@@ -20,6 +20,7 @@ NS=""
 E2E_EXTRA_NS=()
 E2E_BG_PIDS=()   # background watchers a test started; killed by pid at the end  # further namespaces a test created; deleted with NS
 E2E_CLUSTER_OBJECTS=()  # cluster-scoped objects a test created ("clusterrole/NAME"); deleted at the end
+E2E_CLEANUP_CMDS=()    # shell commands run at the end (alert routes, rule files)
 E2E_DIR=""
 E2E_FAILED=1  # cleared by e2e_pass; anything else (a failed command under set -e, a signal) counts as a failure
 
@@ -99,6 +100,7 @@ e2e_cleanup() {
   local p
   for p in "${E2E_BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${E2E_CLUSTER_OBJECTS[@]}"; do kubectl delete "$p" --wait=false >/dev/null 2>&1 || true; done
+  for p in "${E2E_CLEANUP_CMDS[@]}"; do eval "$p" >/dev/null 2>&1 || true; done
   if [ "$E2E_FAILED" = 1 ] && [ -n "$E2E_DIR" ]; then
     e2e_dump >"$E2E_DIR/state.txt" 2>&1 || true
     say "logs kept in $E2E_DIR" >&2
@@ -521,3 +523,85 @@ metric_rollback_message_ok() {
   grep -qE -- '3 of (the last )?5' <<<"$msg" || bad+=" window '3 of the last 5';"
   [ -z "$bad" ] || { echo "RollbackStarted message '$msg' lacks:$bad" >&2; return 1; }
 }
+
+# ---------------------------------------------------------------------------------------------------------------
+# alerts: the sandbox's real Alertmanager and Prometheus
+
+# cg_alerts_config [EXTRA_ALERTMANAGER_TOML]: appends [alertmanager] (url = the sandbox's Alertmanager, a token file
+# in $E2E_DIR, alert_grace 0s unless EXTRA sets it) to the test's config. CG_TOKEN is the token.
+cg_alerts_config() {
+  [ -n "${ALERTMANAGER_URL:-}" ] || skip "scripts/sandbox env gave no ALERTMANAGER_URL"
+  CG_TOKEN=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+  printf '%s\n' "$CG_TOKEN" >"$E2E_DIR/webhook-token"
+  local extra=${1:-}
+  grep -qE '^[[:space:]]*alert_grace' <<<"$extra" || extra+=$'\nalert_grace = "0s"'
+  printf '\n[alertmanager]\nurl = "%s"\nwebhook_token_file = "%s"\n%s\n' "$ALERTMANAGER_URL" \
+    "$E2E_DIR/webhook-token" "$extra" >>"$E2E_DIR/canary-guard.toml"
+}
+
+# alerts_route: the sandbox's Alertmanager sends alerts with namespace=$NS to this test's daemon (after cg_start);
+# the route goes again at the end of the test.
+alerts_route() {
+  cp "$E2E_DIR/webhook-token" "$CG_SANDBOX_DIR/alertmanager-token-$NS"
+  "$E2E_ROOT/scripts/sandbox" route-alerts "$NS" "http://127.0.0.1:$CG_PORT/v1/alertmanager" \
+    "$CG_SANDBOX_DIR/alertmanager-token-$NS" >&2
+  E2E_CLEANUP_CMDS+=("'$E2E_ROOT/scripts/sandbox' route-alerts '$NS' --remove; rm -f '$CG_SANDBOX_DIR/alertmanager-token-$NS'")
+  say "Alertmanager routes namespace=$NS to 127.0.0.1:$CG_PORT"
+}
+
+# prom_rule NAME YAML_RULES: a rule file for the sandbox's Prometheus (group NAME, evaluated every second), loaded
+# with /-/reload and removed at the end of the test.
+prom_rule() {
+  local f="$CG_SANDBOX_DIR/prometheus-rules/$NS-$1.yml"
+  printf 'groups:\n  - name: %s-%s\n    interval: 1s\n    rules:\n%s\n' "$NS" "$1" "$2" >"$f"
+  curl -sf --max-time 10 -X POST "$PROMETHEUS_URL/-/reload" >/dev/null || fail "Prometheus refused rule file $f"
+  E2E_CLEANUP_CMDS+=("rm -f '$f'; curl -sf --max-time 10 -X POST '$PROMETHEUS_URL/-/reload'")
+}
+
+# am_inject ALERTNAME WORKLOAD [STARTS_AT] [SEVERITY]: posts one alert for $NS/WORKLOAD to the sandbox's Alertmanager
+# (as Prometheus would), open for 5 minutes.
+am_inject() {
+  local starts=${3:-$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)} ends
+  ends=$(date -u -d '+5 min' +%Y-%m-%dT%H:%M:%SZ)
+  curl -sf --max-time 5 -X POST -H 'Content-Type: application/json' "$ALERTMANAGER_URL/api/v2/alerts" -d "[{
+    \"labels\":{\"alertname\":\"$1\",\"namespace\":\"$NS\",\"workload\":\"$2\",\"severity\":\"${4:-page}\"},
+    \"annotations\":{\"summary\":\"$1 injected by $E2E_NAME\"},
+    \"startsAt\":\"$starts\",\"endsAt\":\"$ends\"}]" >/dev/null || fail "Alertmanager refused alert $1"
+  E2E_CLEANUP_CMDS+=("am_resolve '$1' '$2'")
+}
+# am_resolve ALERTNAME WORKLOAD: ends it (endsAt now).
+am_resolve() {
+  local now
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  curl -sf --max-time 5 -X POST -H 'Content-Type: application/json' "$ALERTMANAGER_URL/api/v2/alerts" -d "[{
+    \"labels\":{\"alertname\":\"$1\",\"namespace\":\"$NS\",\"workload\":\"$2\",\"severity\":\"page\"},
+    \"endsAt\":\"$now\"}]" >/dev/null
+}
+# am_silence ALERTNAME: a silence for ALERTNAME in $NS for 10 minutes; prints its id.
+am_silence() {
+  local s e
+  s=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  e=$(date -u -d '+10 min' +%Y-%m-%dT%H:%M:%SZ)
+  curl -sf --max-time 5 -X POST -H 'Content-Type: application/json' "$ALERTMANAGER_URL/api/v2/silences" -d "{
+    \"matchers\":[{\"name\":\"alertname\",\"value\":\"$1\",\"isRegex\":false},
+                  {\"name\":\"namespace\",\"value\":\"$NS\",\"isRegex\":false}],
+    \"startsAt\":\"$s\",\"endsAt\":\"$e\",\"createdBy\":\"$E2E_NAME\",\"comment\":\"test\"}" |
+    jq -r .silenceID
+}
+# am_fingerprint ALERTNAME: the fingerprint Alertmanager gives the alert in $NS (empty when it has none).
+am_fingerprint() {
+  curl -sf --max-time 5 -G "$ALERTMANAGER_URL/api/v2/alerts" --data-urlencode "filter=alertname=\"$1\"" \
+    --data-urlencode "filter=namespace=\"$NS\"" | jq -r '.[0].fingerprint // empty'
+}
+# webhook_post BODY [TOKEN]: POSTs BODY to the daemon's /v1/alertmanager as Alertmanager would; prints the HTTP code.
+webhook_post() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer ${2-$CG_TOKEN}" --data-binary "$1" "http://127.0.0.1:$CG_PORT/v1/alertmanager"
+}
+# webhook_body ALERTNAME WORKLOAD FINGERPRINT STARTS_AT [STATUS]: a version-4 notification with one alert.
+webhook_body() {
+  printf '{"version":"4","groupKey":"{}:{alertname=\\"%s\\"}","truncatedAlerts":0,"status":"%s","receiver":"test","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"%s","alerts":[{"status":"%s","labels":{"alertname":"%s","namespace":"%s","workload":"%s","severity":"page"},"annotations":{"summary":"%s"},"startsAt":"%s","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"%s"}]}' \
+    "$1" "${5:-firing}" "$ALERTMANAGER_URL" "${5:-firing}" "$1" "$NS" "$2" "$1 posted by $E2E_NAME" "$4" "$3"
+}
+# metric_value NAME_AND_LABELS_RE: the value of the first /metrics line matching the regex (0 when none).
+metric_value() { metrics | grep -E "^$1 " | head -n1 | awk '{print $2}' | grep . || echo 0; }
