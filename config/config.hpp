@@ -64,6 +64,17 @@ struct AlertmanagerSection {
   bool enabled() const { return !webhook_token_file.empty(); }
 };
 
+// [[notify]]: a webhook for teams without Alertmanager (JSON, or a Slack-compatible incoming-webhook message).
+enum class NotifyFormat { json, slack };
+struct NotifyTarget {
+  std::string url;  // http:// (a local relay or the cluster-internal Service)
+  NotifyFormat format = NotifyFormat::json;
+  std::vector<std::string> events{"RollbackStarted", "RollbackSucceeded", "RollbackFailed", "Held", "Blind"};
+  std::string bearer_token_file;
+};
+inline const std::vector<std::string_view> kNotifyEvents{"RollbackStarted", "RollbackSucceeded", "RollbackFailed",
+                                                         "Held", "Blind"};
+
 struct LogSection {
   LogLevel level = LogLevel::info;
   LogFormat format = LogFormat::text;
@@ -90,6 +101,7 @@ struct Config {
   PrometheusSection prometheus;  // url empty: no metric analysis
   AnalysisSection analysis;
   AlertmanagerSection alertmanager;
+  std::vector<NotifyTarget> notify;
   std::vector<Check> checks;  // validated, in file order, with [vars] merged into each Check::vars
   // Settings that load but will likely not do what their author meant (check-config prints them, the daemon logs
   // them at start); never a reason to refuse the file.

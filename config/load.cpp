@@ -54,6 +54,7 @@ const std::vector<SectionSchema> kSchema{
     {"check",
      {"name", "query", "min", "max", "interval", "failures", "of", "initial_delay", "on_no_data", "on_error",
       "namespaces", "kinds", "selector", "min_samples", "compare", "vars"}},
+    {"notify", {"url", "format", "events", "bearer_token_file"}},
     {"check.min_samples", {"query", "min"}},
     {"check.compare", {"max_ratio", "margin", "direction"}},
 };
@@ -209,6 +210,7 @@ class Loader {
     if (const auto* t = section(root, "prometheus")) prometheus(*t, c.prometheus);
     if (const auto* t = section(root, "analysis")) analysis(*t, c.analysis);
     if (const auto* t = section(root, "alertmanager")) alertmanager(*t, c.alertmanager);
+    if (const toml::node* n = root.get("notify")) notify(*n, c.notify);
     std::map<std::string, std::string, std::less<>> vars;
     if (const toml::node* n = root.get("vars")) {
       section_ = "vars";
@@ -259,7 +261,7 @@ class Loader {
 
   void check_top_level(const toml::table& root) {
     const std::vector<std::string_view> names = {"kubernetes", "selection", "guard",    "pods",  "server",
-                                                 "log",        "prometheus", "analysis", "alertmanager", "vars", "check"};
+                                                 "log",        "prometheus", "analysis", "alertmanager", "notify", "vars", "check"};
     for (auto&& [k, v] : root) {
       if (std::find(names.begin(), names.end(), k.str()) != names.end()) continue;
       std::string msg = "unknown key " + in_quotes(k.str());
@@ -267,7 +269,7 @@ class Loader {
       else if (auto s = closest(k.str(), names)) msg += "; did you mean " + header(*s) + "?";
       else
         msg += " (sections are [kubernetes], [selection], [guard], [pods], [server], [log], [prometheus], "
-               "[analysis], [alertmanager], [vars], [[check]])";
+               "[analysis], [alertmanager], [[notify]], [vars], [[check]])";
       add(k.source().begin, std::move(msg));
       (void)v;
     }
@@ -589,6 +591,35 @@ class Loader {
     if (token && !a.webhook_token_file.empty() && a.url.empty())
       add(*token, path("webhook_token_file") + ": needs url: an alert is re-checked with Alertmanager "
                                                 "(GET /api/v2/alerts) before it rolls anything back");
+  }
+
+  void notify(const toml::node& node, std::vector<NotifyTarget>& out) {
+    const toml::array* arr = node.as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      add(node, "notify: expected [[notify]] tables, " + found(node));
+      return;
+    }
+    int index = 0;
+    for (const toml::node& e : *arr) {
+      ++index;
+      const toml::table& t = *e.as_table();
+      section_ = "notify[" + std::to_string(index) + "]";
+      check_keys(t, "notify");
+      NotifyTarget n;
+      const toml::node* url = read_string(t, "url", n.url);
+      if (!url)
+        add(t.source().begin, section_ + ": needs url");
+      else if (!n.url.starts_with("http://") || n.url.size() == 7u || n.url[7] == '/')
+        add(*url, path("url") + ": " + in_quotes(n.url) +
+                      " must be http://host[:port]/path (https is not supported yet; use a local relay)");
+      read_choice<NotifyFormat>(t, "format", {{"json", NotifyFormat::json}, {"slack", NotifyFormat::slack}}, n.format);
+      read_string_array(t, "events", n.events, [](const std::string& ev) -> std::optional<std::string> {
+        if (std::find(kNotifyEvents.begin(), kNotifyEvents.end(), ev) != kNotifyEvents.end()) return std::nullopt;
+        return std::string("is not an event (RollbackStarted, RollbackSucceeded, RollbackFailed, Held, Blind)");
+      });
+      read_string(t, "bearer_token_file", n.bearer_token_file);
+      out.push_back(std::move(n));
+    }
   }
 
   // [vars] or [check.vars]: NAME = "string" pairs, overlaid onto `out`.

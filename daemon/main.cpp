@@ -75,7 +75,7 @@ int status_command(const std::string& kubeconfig, const std::string& context, co
 
 int main(int argc, char** argv) {
   CLI::App app{"canary-guard: automatic rollback of bad Deployment and DaemonSet releases"};
-  app.set_version_flag("--version", std::string("canary-guard ") + cg::kVersion);
+  app.set_version_flag("--version", std::string("canary-guard ") + cg::kVersion + " (" + cg::kRevision + ")");
   app.require_subcommand(1);
 
   auto* version = app.add_subcommand("version", "Print the version");
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (*version) {
-    std::cout << "canary-guard " << cg::kVersion << '\n';
+    std::cout << "canary-guard " << cg::kVersion << " (" << cg::kRevision << ")\n";
     return 0;
   }
   if (*check) return cg::config::check_config_main(check_path, std::cout, std::cerr);

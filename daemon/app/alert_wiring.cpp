@@ -1,5 +1,6 @@
 #include "daemon/app/alert_wiring.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,16 +23,66 @@ guard::AlertStoreOptions store_options(const config::AlertmanagerSection& am) {
 }
 }  // namespace
 
-AlertWiring::AlertWiring(asio::io_context& ioc, const config::AlertmanagerSection& am, const Clock& clock,
-                         Metrics* metrics)
-    : ioc_(ioc), am_(am), clock_(clock), metrics_(metrics), store_(store_options(am)), started_(clock.now()) {
-  if (!am.url.empty()) client_ = std::make_unique<AlertmanagerClient>(ioc, am.url);
+AlertWiring::AlertWiring(asio::io_context& ioc, const config::Config& config, const Clock& clock, Metrics* metrics)
+    : ioc_(ioc),
+      am_(config.alertmanager),
+      clock_(clock),
+      metrics_(metrics),
+      store_(store_options(config.alertmanager)),
+      started_(clock.now()) {
+  if (!am_.url.empty()) client_ = std::make_unique<AlertmanagerClient>(ioc, am_.url);
+  if (!config.notify.empty()) notifications_ = std::make_unique<Notifications>(ioc, config.notify, clock, metrics);
+  if (client_ && am_.own_alerts) {
+    pager_ = std::make_unique<Pager>(ioc, client_.get(), am_, clock, metrics,
+                                     [this](const guard::WorkloadKey& key, const guard::Page& p) {
+                                       if (!notifications_) return;
+                                       const char* ev = p.alertname == "CanaryGuardHeld"    ? "Held"
+                                                        : p.alertname == "CanaryGuardBlind" ? "Blind"
+                                                                                            : nullptr;
+                                       if (ev) notifications_->notify(Notice{ev, key, "warning", p.description, clock_.now()});
+                                     });
+  } else if (notifications_) {
+    // Held and Blind notifications come from the page conditions, with or without Alertmanager.
+    pager_ = std::make_unique<Pager>(ioc, nullptr, am_, clock, metrics,
+                                     [this](const guard::WorkloadKey& key, const guard::Page& p) {
+                                       const char* ev = p.alertname == "CanaryGuardHeld"    ? "Held"
+                                                        : p.alertname == "CanaryGuardBlind" ? "Blind"
+                                                                                            : nullptr;
+                                       if (ev) notifications_->notify(Notice{ev, key, "warning", p.description, clock_.now()});
+                                     });
+  }
+}
+
+void AlertWiring::start() {
+  auto log = [](const char* what) {
+    return [what](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("component=main task={} event=crashed error=\"{}\"", what, ex.what());
+      }
+    };
+  };
+  if (pager_) asio::co_spawn(ioc_, pager_->run(), log("pager"));
+  if (notifications_) notifications_->start();
+  asio::co_spawn(ioc_, watch_heartbeat(), log("heartbeat"));
+}
+
+void AlertWiring::stop() {
+  stopped_ = true;
+  if (pager_) pager_->stop();
+  if (notifications_) notifications_->stop();
 }
 
 Expected<std::unique_ptr<AlertWiring>, std::string> AlertWiring::make(asio::io_context& ioc,
-                                                                      const config::AlertmanagerSection& am,
+                                                                      const config::Config& config,
                                                                       const Clock& clock, Metrics* metrics) {
-  std::unique_ptr<AlertWiring> w(new AlertWiring(ioc, am, clock, metrics));
+  const auto& am = config.alertmanager;
+  for (const auto& n : config.notify)
+    if (!n.bearer_token_file.empty())
+      if (auto t = SecretFile(n.bearer_token_file).get(); !t) return unexpected("[[notify]] bearer_token_file: " + t.error());
+  std::unique_ptr<AlertWiring> w(new AlertWiring(ioc, config, clock, metrics));
   if (am.enabled()) {
     SecretFile probe(am.webhook_token_file);
     if (auto t = probe.get(); !t) return unexpected("[alertmanager] webhook_token_file: " + t.error());
@@ -40,6 +91,16 @@ Expected<std::unique_ptr<AlertWiring>, std::string> AlertWiring::make(asio::io_c
 }
 
 void AlertWiring::attach(HttpServer& server, guard::Controller& controller) {
+  if (pager_) controller.set_pages(pager_.get());
+  if (notifications_)
+    controller.set_event_tap([this](const guard::ObjectRef& obj, const std::string& type, const std::string& reason,
+                                    const std::string& message) {
+      if (reason != "RollbackStarted" && reason != "RollbackSucceeded" && reason != "RollbackFailed") return;
+      const guard::Kind kind = obj.kind == "DaemonSet" ? guard::Kind::daemonset : guard::Kind::deployment;
+      notifications_->notify(Notice{reason, guard::WorkloadKey{kind, obj.ns, obj.name},
+                                    reason == "RollbackFailed" ? "critical" : (type == "Warning" ? "warning" : "info"),
+                                    message, clock_.now()});
+    });
   if (!am_.enabled()) return;
   webhook_ = std::make_unique<AlertWebhook>(
       am_.webhook_token_file, store_, clock_, metrics_,

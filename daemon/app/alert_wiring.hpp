@@ -1,8 +1,9 @@
 #pragma once
-// AlertWiring: everything [alertmanager] switches on, in one place: the AlertStore the webhook fills and observe()
-// reads, the AlertmanagerClient (re-checks), the POST /v1/alertmanager route, and the heartbeat watch (no heartbeat
-// alert for heartbeat_timeout: the alert channel is blind; a log line and canary_guard_alert_channel_blind, never
-// healthy evidence). Owned by run_guard; lives as long as the io_context runs.
+// AlertWiring: the on-call side, in one place: what [alertmanager] switches on (the AlertStore the webhook fills and
+// observe() reads, the AlertmanagerClient for re-checks, the POST /v1/alertmanager route, the heartbeat watch: no
+// heartbeat alert for heartbeat_timeout makes the alert channel blind, a log line and
+// canary_guard_alert_channel_blind, never healthy evidence), the Pager (the daemon's own alerts) and the [[notify]]
+// webhooks. Owned by run_guard; lives as long as the io_context runs.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
 #include <boost/asio/awaitable.hpp>
@@ -15,6 +16,8 @@
 #include "config/config.hpp"
 #include "daemon/app/alertmanager_client.hpp"
 #include "daemon/app/http_server.hpp"
+#include "daemon/app/notifications.hpp"
+#include "daemon/app/pager.hpp"
 #include "daemon/app/webhook.hpp"
 #include "daemon/guard/alert_store.hpp"
 #include "daemon/guard/controller.hpp"
@@ -27,16 +30,18 @@ class AlertWiring {
  public:
   // Start-up checks (the token file must be readable): an error text, the caller exits non-zero.
   static Expected<std::unique_ptr<AlertWiring>, std::string> make(boost::asio::io_context& ioc,
-                                                                  const config::AlertmanagerSection& am,
+                                                                  const config::Config& config,
                                                                   const Clock& clock, Metrics* metrics);
-  // Adds the route and hands the store and the re-check to the controller.
+  // Adds the route, hands the store, the re-check and the pager to the controller, taps its Events.
   void attach(HttpServer& server, guard::Controller& controller);
+  // Starts the background senders (pager, notifications) and the heartbeat watch.
+  void start();
   boost::asio::awaitable<void> watch_heartbeat();
-  void stop() { stopped_ = true; }
+  void stop();
   AlertmanagerClient* client() { return client_.get(); }
 
  private:
-  AlertWiring(boost::asio::io_context& ioc, const config::AlertmanagerSection& am, const Clock& clock, Metrics* metrics);
+  AlertWiring(boost::asio::io_context& ioc, const config::Config& config, const Clock& clock, Metrics* metrics);
   boost::asio::io_context& ioc_;
   const config::AlertmanagerSection& am_;
   const Clock& clock_;
@@ -44,6 +49,8 @@ class AlertWiring {
   guard::AlertStore store_;
   std::unique_ptr<AlertmanagerClient> client_;
   std::unique_ptr<AlertWebhook> webhook_;
+  std::unique_ptr<Notifications> notifications_;
+  std::unique_ptr<Pager> pager_;
   TimePoint started_;
   bool stopped_ = false;
 };

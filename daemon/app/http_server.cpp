@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include <prometheus/text_serializer.h>
+
+#include "daemon/app/process_metrics.hpp"
 #include <spdlog/spdlog.h>
 
 namespace canary_guard::app {
@@ -72,7 +74,9 @@ HttpServer::HttpServer(asio::io_context& ioc, std::shared_ptr<prometheus::Regist
       acceptor_(ioc) {
   router_.add("GET", "/metrics", [this](const HttpRequest&) {
     std::ostringstream out;
-    prometheus::TextSerializer{}.Serialize(out, registry_->Collect());
+    auto families = registry_->Collect();
+    for (auto& f : process_families()) families.push_back(std::move(f));
+    prometheus::TextSerializer{}.Serialize(out, families);
     return HttpResponse{200, "text/plain; version=0.0.4", out.str()};
   });
   router_.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; });

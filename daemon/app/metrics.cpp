@@ -7,7 +7,18 @@ namespace canary_guard::app {
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 
-Metrics::Metrics(std::string_view version)
+namespace {
+const prometheus::Histogram::BucketBoundaries& detect_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{1, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600};
+  return b;
+}
+const prometheus::Histogram::BucketBoundaries& restore_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{1, 5, 10, 20, 30, 60, 120, 300, 600, 1800};
+  return b;
+}
+}  // namespace
+
+Metrics::Metrics(std::string_view version, std::string_view revision)
     : registry_(std::make_shared<prometheus::Registry>()),
       build_info_(BuildGauge().Name("canary_guard_build_info").Help("Build information; always 1.").Register(*registry_)),
       rollouts_(BuildCounter()
@@ -94,15 +105,50 @@ Metrics::Metrics(std::string_view version)
                                .Name("canary_guard_alert_channel_blind")
                                .Help("1 while the heartbeat alert has not arrived for heartbeat_timeout.")
                                .Register(*registry_)
-                               .Add({})) {
+                               .Add({})),
+      push_requests_(BuildCounter()
+                         .Name("canary_guard_alertmanager_push_requests_total")
+                         .Help("POSTs of the daemon's own alerts to Alertmanager by HTTP code (conn_error: none).")
+                         .Register(*registry_)),
+      detect_(prometheus::BuildHistogram()
+                  .Name("canary_guard_time_to_detect_seconds")
+                  .Help("Revision started -> rollback decided, by kind and reason class.")
+                  .Register(*registry_)),
+      restore_(prometheus::BuildHistogram()
+                   .Name("canary_guard_time_to_restore_seconds")
+                   .Help("Rollback decided -> the healthy revision available again, by kind and reason class.")
+                   .Register(*registry_)),
+      workloads_(BuildGauge()
+                     .Name("canary_guard_workloads")
+                     .Help("Guarded workloads by kind and state (guarded, under_bake, under_analysis, held, "
+                           "not_judged).")
+                     .Register(*registry_)),
+      notifications_sent_(BuildCounter()
+                              .Name("canary_guard_notifications_total")
+                              .Help("[[notify]] webhook deliveries by format and result (sent, failed, dropped).")
+                              .Register(*registry_)) {
+  for (auto f : {"json", "slack"})
+    for (auto r : {"sent", "failed", "dropped"}) notifications_sent_.Add({{"format", f}, {"result", r}});
   for (auto st : {"firing", "resolved"})
     for (auto r : {"accepted", "duplicate", "ignored", "unauthorized", "malformed"})
       notifications_.Add({{"status", st}, {"result", r}});
   for (auto r : {"deployments", "replicasets", "daemonsets", "controllerrevisions", "pods"})
     informer_live_.Add({{"resource", r}}).Set(0);
-  build_info_.Add({{"version", std::string(version)}, {"revision", "unknown"}}).Set(1);
+  build_info_.Add({{"version", std::string(version)}, {"revision", std::string(revision)}}).Set(1);
+  // Every series that does not name a workload exists from the start, so rate() and increase() work from the
+  // first scrape.
+  for (auto k : {"Deployment", "DaemonSet"})
+    for (auto r : {"progress_deadline", "pod_signal", "metric_probe", "alert", "known_bad"}) {
+      detect_.Add({{"kind", k}, {"reason", r}}, detect_buckets());
+      restore_.Add({{"kind", k}, {"reason", r}}, restore_buckets());
+    }
+  for (auto k : {"Deployment", "DaemonSet"})
+    for (auto st : {"guarded", "under_bake", "under_analysis", "held", "not_judged"})
+      workloads_.Add({{"kind", k}, {"state", st}}).Set(0);
+  for (auto c : {"200", "400", "conn_error"}) push_requests_.Add({{"code", c}});
   for (auto a : {"mark_healthy", "rollback", "resume_rollback", "confirm_patched", "rollback_succeeded",
-                 "rollback_failed", "supersede", "hold"})
+                 "rollback_failed", "supersede", "hold", "remove_copied_records", "pause_blind",
+                 "resume_after_blind", "not_judged"})
     decisions_.Add({{"action", a}});
 }
 
@@ -121,6 +167,17 @@ void Metrics::rollout_active(const std::string& ns, const std::string& w, std::s
                              double start) {
   prometheus::Labels l{{"namespace", ns}, {"workload", w}, {"kind", std::string(kind)}};
   active_.Add(l).Set(active ? 1 : 0);
+  // The workload's counters exist at zero from its first sight, so increase() sees its first rollback.
+  for (auto o : {"completed", "rolled_back", "held", "superseded"}) {
+    prometheus::Labels lo = l;
+    lo["outcome"] = o;
+    rollouts_.Add(lo);
+  }
+  for (auto r : {"metric_probe", "alert", "pod_signal", "progress_deadline"}) {
+    prometheus::Labels lr = l;
+    lr["reason"] = r;
+    rollbacks_.Add(lr);
+  }
   if (active) start_ts_.Add(l).Set(start);
 }
 
@@ -196,6 +253,16 @@ void Metrics::forget_workload(const std::string& ns, const std::string& w, std::
   prometheus::Labels l{{"namespace", ns}, {"workload", w}, {"kind", std::string(kind)}};
   if (active_.Has(l)) active_.Remove(&active_.Add(l));
   if (start_ts_.Has(l)) start_ts_.Remove(&start_ts_.Add(l));
+  for (auto o : {"completed", "rolled_back", "held", "superseded"}) {
+    prometheus::Labels lo = l;
+    lo["outcome"] = o;
+    if (rollouts_.Has(lo)) rollouts_.Remove(&rollouts_.Add(lo));
+  }
+  for (auto r : {"metric_probe", "alert", "pod_signal", "progress_deadline", "other"}) {
+    prometheus::Labels lr = l;
+    lr["reason"] = r;
+    if (rollbacks_.Has(lr)) rollbacks_.Remove(&rollbacks_.Add(lr));
+  }
 }
 
 void Metrics::notification_received(std::string_view status, std::string_view result) {
@@ -218,6 +285,22 @@ void Metrics::alerts_firing(const std::map<std::pair<std::string, std::string>, 
 }
 
 void Metrics::heartbeat(double unix_seconds) { heartbeat_ts_.Set(unix_seconds); }
+void Metrics::time_to_detect(std::string_view kind, std::string_view reason, double seconds) {
+  detect_.Add({{"kind", std::string(kind)}, {"reason", std::string(reason)}}, detect_buckets()).Observe(seconds);
+}
+void Metrics::time_to_restore(std::string_view kind, std::string_view reason, double seconds) {
+  restore_.Add({{"kind", std::string(kind)}, {"reason", std::string(reason)}}, restore_buckets()).Observe(seconds);
+}
+void Metrics::workloads(const std::map<std::pair<std::string, std::string>, int>& by_kind_state) {
+  for (const auto& [k, n] : by_kind_state) workloads_.Add({{"kind", k.first}, {"state", k.second}}).Set(n);
+}
+
+void Metrics::alertmanager_push(int code) {
+  push_requests_.Add({{"code", code == 0 ? std::string("conn_error") : std::to_string(code)}}).Increment();
+}
+void Metrics::notification_sent(std::string_view format, std::string_view result) {
+  notifications_sent_.Add({{"format", std::string(format)}, {"result", std::string(result)}}).Increment();
+}
 void Metrics::alert_channel_blind(bool blind) { alert_channel_blind_.Set(blind ? 1 : 0); }
 
 std::string_view Metrics::rollback_reason_label(std::string_view reason) {

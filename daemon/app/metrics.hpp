@@ -20,7 +20,7 @@ namespace canary_guard::app {
 
 class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics, public prom::QueryObserver {
  public:
-  explicit Metrics(std::string_view version);
+  explicit Metrics(std::string_view version, std::string_view revision = "unknown");
 
   prometheus::Registry& registry() { return *registry_; }
   std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
@@ -34,6 +34,10 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   void pod_signal(const std::string& ns, const std::string& workload, std::string_view reason) override;
   void kube_request(std::string_view verb, std::string_view resource, int code);
   void decision(std::string_view action) override;
+  void time_to_detect(std::string_view kind, std::string_view reason, double seconds) override;
+  void time_to_restore(std::string_view kind, std::string_view reason, double seconds) override;
+  // canary_guard_workloads{kind,state}: how many guarded workloads are in each state now.
+  void workloads(const std::map<std::pair<std::string, std::string>, int>& by_kind_state) override;
   void informer_live(std::string_view resource, bool live) override;
   void event_dropped() override;
   // Drops a workload's series when it is deleted or no longer guarded (R5.2).
@@ -56,6 +60,10 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   void alerts_firing(const std::map<std::pair<std::string, std::string>, int>& by_workload);
   void heartbeat(double unix_seconds);
   void alert_channel_blind(bool blind);
+  // canary_guard_alertmanager_push_requests_total{code}: 0 = no answer.
+  void alertmanager_push(int code);
+  // canary_guard_notifications_total{format,result}: [[notify]] deliveries (sent | failed | dropped).
+  void notification_sent(std::string_view format, std::string_view result);
 
   // Closed label values; anything else becomes "other" (R5.1).
   static std::string_view rollback_reason_label(std::string_view decision_reason);
@@ -83,6 +91,11 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   prometheus::Family<prometheus::Gauge>& alerts_firing_;
   prometheus::Gauge& heartbeat_ts_;
   prometheus::Gauge& alert_channel_blind_;
+  prometheus::Family<prometheus::Counter>& push_requests_;
+  prometheus::Family<prometheus::Histogram>& detect_;
+  prometheus::Family<prometheus::Histogram>& restore_;
+  prometheus::Family<prometheus::Gauge>& workloads_;
+  prometheus::Family<prometheus::Counter>& notifications_sent_;
   std::set<std::pair<std::string, std::string>> firing_series_;
 };
 

@@ -55,7 +55,7 @@ int run_guard(const RunOptions& opts) {
   }
   asio::io_context ioc(1);
   SystemClock clock;
-  Metrics metrics(kVersion);
+  Metrics metrics(kVersion, kRevision);
   kube::ClientOptions client_options;
   client_options.max_connections = static_cast<std::size_t>(cfg.kubernetes.max_requests_in_flight);
   auto client = kube::Client::make(ioc, *creds, client_options);
@@ -82,7 +82,7 @@ int run_guard(const RunOptions& opts) {
     prom_source = std::make_unique<PromSource>(*prom_client);
     analyzer = std::make_unique<guard::Analyzer>(ioc, cfg, clock, *prom_source, nullptr, nullptr, &metrics);
   }
-  auto alerts = AlertWiring::make(ioc, cfg.alertmanager, clock, &metrics);
+  auto alerts = AlertWiring::make(ioc, cfg, clock, &metrics);
   if (!alerts) {
     std::cerr << "error: " << alerts.error() << '\n';
     return 2;
@@ -111,7 +111,7 @@ int run_guard(const RunOptions& opts) {
   };
   asio::co_spawn(ioc, http.run(), log_crash("http"));
   asio::co_spawn(ioc, controller.run(), log_crash("controller"));
-  asio::co_spawn(ioc, (*alerts)->watch_heartbeat(), log_crash("heartbeat"));
+  (*alerts)->start();
   if (analyzer) {
     asio::co_spawn(ioc, analyzer->run(), log_crash("analyzer"));
     asio::co_spawn(

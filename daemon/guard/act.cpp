@@ -1,5 +1,7 @@
 #include "daemon/guard/act.hpp"
 
+#include "daemon/guard/pages.hpp"
+
 #include "config/rfc3339.hpp"
 
 #include <spdlog/spdlog.h>
@@ -44,6 +46,9 @@ class Acting {
     if (!st_.counted.insert(counted_key(rec)).second) return;
     if (!ctx_.metrics) return;
     ctx_.metrics->rollback(obs_.key.ns, obs_.key.name, kind_, rec.reason);
+    if (rec.at >= obs_.revision_started && obs_.revision_started.time_since_epoch().count() > 0)
+      ctx_.metrics->time_to_detect(kind_, reason_class(rec.reason),
+                                   std::chrono::duration<double>(rec.at - obs_.revision_started).count());
     if (rec.reason.rfind("pod_signal:", 0) == 0)
       ctx_.metrics->pod_signal(obs_.key.ns, obs_.key.name, rec.reason.substr(11));
   }
@@ -216,7 +221,12 @@ awaitable<Result<ActOutcome>> Acting::finish_record() {
   log_decision(obs_, d_, " from=" + d_.record_owner->hash);
   ActOutcome out;
   if (d_.action == Action::rollback_succeeded) {
-    if (ctx_.metrics) ctx_.metrics->rollout_finished(obs_.key.ns, obs_.key.name, kind_, "rolled_back");
+    if (ctx_.metrics) {
+      ctx_.metrics->rollout_finished(obs_.key.ns, obs_.key.name, kind_, "rolled_back");
+      const TimePoint now = ctx_.clock.now();
+      if (now >= rec.at)
+        ctx_.metrics->time_to_restore(kind_, reason_class(rec.reason), std::chrono::duration<double>(now - rec.at).count());
+    }
     event("Normal", "RollbackSucceeded", d_.message);
   } else if (d_.action == Action::rollback_failed) {
     event("Warning", "RollbackFailed", d_.message);

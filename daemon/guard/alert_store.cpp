@@ -43,6 +43,12 @@ AlertStore::Applied AlertStore::apply(const probes::WebhookMessage& message, Tim
       }
     }
     remember(key);
+    if (alertname.rfind("CanaryGuard", 0) == 0) {
+      // The daemon's own alerts, routed back to it: never evidence against a workload (no feedback loop).
+      ++out.ignored;
+      out.ignored_why.push_back("alertname=" + alertname + " reason=own_alert");
+      continue;
+    }
     const std::string* sev = probes::find_value(a.labels, "severity");
     const std::string severity = sev ? *sev : std::string();
     if (!options_.severities.empty() &&

@@ -11,7 +11,8 @@
 //  - A resolved notification ends the alert; a late firing copy of an alert already resolved (same fingerprint and
 //    startsAt) does not bring it back.
 //  - Alerts of a severity not listed are counted as ignored, never stored: they are logged, never acted on.
-//  - An alert that names no workload (no `namespace` or no workload label) is ignored too.
+//  - An alert that names no workload (no `namespace` or no workload label) is ignored too, and so are the daemon's
+//    own alerts (alertname CanaryGuard...) when a route sends them back: a page is never evidence.
 #include <cstddef>
 #include <deque>
 #include <map>

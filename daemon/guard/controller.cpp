@@ -240,6 +240,15 @@ awaitable<Result<bool>> Controller::evidence_confirmed(const WorkloadKey& key, c
   co_return false;
 }
 
+void Controller::count_state(Kind kind, WorkloadState& st, const std::string& state) {
+  if (st.state == state) return;
+  const std::string k(to_string(kind));
+  if (!st.state.empty()) --state_counts_[{k, st.state}];
+  if (!state.empty()) ++state_counts_[{k, state}];
+  st.state = state;
+  if (metrics_) metrics_->workloads(state_counts_);
+}
+
 void Controller::alerts_changed(const std::set<std::pair<std::string, std::string>>& workloads) {
   for (const auto& [ns, name] : workloads) {
     queue_.add(WorkloadKey{Kind::deployment, ns, name}.str());
@@ -466,13 +475,16 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
     // Deleted or not guarded (any more): forget it.
     if (st.active && metrics_) metrics_->forget_workload(key.ns, key.name, to_string(key.kind));
     if (analyzer_) analyzer_->untrack(key);
+    if (pages_) pages_->set(key, {});
+    count_state(key.kind, st, "");
     state_.erase(k);
     slots_.release(k);
     co_return std::optional<Duration>{};
   }
-  if (metrics_ && obs->watching != st.active)
+  if (metrics_ && (obs->watching != st.active || !st.reported))
     metrics_->rollout_active(key.ns, key.name, to_string(key.kind), obs->watching, to_unix_seconds(obs->revision_started));
   st.active = obs->watching;
+  st.reported = true;
   if (!obs->problems.empty() && !st.problems_reported) {
     st.problems_reported = true;
     std::string msg;
@@ -506,6 +518,17 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   spdlog::debug("workload={} revision_hash={} decision={} reason={} complete={} failure={} hold={}", k,
                 obs->snapshot.current_hash, to_string(d.action), d.reason, obs->snapshot.rollout_complete,
                 obs->snapshot.failure ? obs->snapshot.failure->reason : "-", obs->snapshot.hold ? obs->snapshot.hold->reason : "-");
+  if (pages_) pages_->set(key, pages_for(obs->snapshot, d, now));
+  {
+    const auto* cur = d.current ? &*d.current : nullptr;
+    const bool healthy = cur && cur->verdict && cur->verdict->verdict == Verdict::healthy;
+    std::string state = d.action == Action::not_judged ? "not_judged"
+                        : d.action == Action::hold     ? "held"
+                        : healthy || !obs->watching    ? "guarded"
+                        : obs->snapshot.metrics_required ? "under_analysis"
+                                                         : "under_bake";
+    if (obs->snapshot.status_current) count_state(key.kind, st, state);
+  }
   const bool tracing = (d.action == Action::rollback && !d.dry_run) || d.action == Action::resume_rollback;
   if (tracing) {
     // Breach -> PATCH: how late this reconcile ran after the time it asked for, and each step from here on.

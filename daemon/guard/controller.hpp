@@ -23,6 +23,7 @@
 #include "daemon/guard/act.hpp"
 #include "daemon/guard/alert_recheck.hpp"
 #include "daemon/guard/alert_store.hpp"
+#include "daemon/guard/pages.hpp"
 #include "daemon/guard/analyzer.hpp"
 #include "daemon/guard/events.hpp"
 #include "daemon/guard/fresh_view.hpp"
@@ -51,6 +52,10 @@ class Controller {
     alerts_ = store;
     alert_recheck_ = recheck;
   }
+  // Where each workload's own alerts go after every reconcile (owned by the wiring; null: none).
+  void set_pages(PageSink* pages) { pages_ = pages; }
+  // Sees every Event the guard records (notifications).
+  void set_event_tap(KubeWriter::Tap tap) { writer_.set_tap(std::move(tap)); }
   // Alerts naming these workloads (namespace, name) changed: reconcile them (either kind).
   void alerts_changed(const std::set<std::pair<std::string, std::string>>& workloads);
 
@@ -125,6 +130,10 @@ class Controller {
   Analyzer* analyzer_ = nullptr;
   AlertStore* alerts_ = nullptr;
   AlertRecheck* alert_recheck_ = nullptr;
+  PageSink* pages_ = nullptr;
+  // canary_guard_workloads: counts by (kind, state); count_state moves a workload between states.
+  std::map<std::pair<std::string, std::string>, int> state_counts_;
+  void count_state(Kind kind, WorkloadState& st, const std::string& state);
   bool stopped_ = false;
   TimePoint started_at_;
   std::map<std::string, bool> informer_live_;  // by resource, as last reported

@@ -2,7 +2,9 @@
 // What the guard reports to its own metrics (spec/probes.md §5). The guard owns this interface; the daemon wiring
 // passes an implementation (app::Metrics), tests pass a recording fake or nothing. Label values handed in are the
 // guard's closed tokens; the implementation maps anything else to "other" (R5.1).
+#include <map>
 #include <string>
+#include <utility>
 #include <string_view>
 
 namespace canary_guard::guard {
@@ -26,6 +28,13 @@ class GuardMetrics {
   virtual void informer_live(std::string_view /*resource*/, bool /*live*/) {}
   // canary_guard_events_dropped_total: an Event dropped because the Event queue was full.
   virtual void event_dropped() {}
+  // canary_guard_time_to_detect_seconds{kind,reason}: revision started -> rollback decided. reason: a class
+  // (progress_deadline, pod_signal, metric_probe, alert, known_bad, other).
+  virtual void time_to_detect(std::string_view /*kind*/, std::string_view /*reason*/, double /*seconds*/) {}
+  // canary_guard_time_to_restore_seconds{kind,reason}: rollback decided -> the healthy revision available again.
+  virtual void time_to_restore(std::string_view /*kind*/, std::string_view /*reason*/, double /*seconds*/) {}
+  // canary_guard_workloads{kind,state}: the count of guarded workloads per (kind, state), every pair present.
+  virtual void workloads(const std::map<std::pair<std::string, std::string>, int>& /*by_kind_state*/) {}
   // The workload was deleted or is no longer guarded: drop its series (R5.2).
   virtual void forget_workload(const std::string& ns, const std::string& workload, std::string_view kind) = 0;
 };

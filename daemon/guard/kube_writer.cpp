@@ -100,6 +100,7 @@ awaitable<Result<Ok>> KubeWriter::set_paused(const Observation& obs, bool paused
 }
 
 void KubeWriter::event(const ObjectRef& obj, std::string type, std::string reason, std::string message) {
+  if (tap_) tap_(obj, type, reason, message);
   queue_.push(PendingEvent{obj, std::move(type), std::move(reason), std::move(message)});
 }
 

@@ -8,6 +8,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
+
 #include "daemon/guard/act.hpp"
 #include "daemon/guard/event_queue.hpp"
 #include "daemon/guard/events.hpp"
@@ -40,11 +42,16 @@ class KubeWriter final : public Writer {
   boost::asio::awaitable<Result<Ok>> set_paused(const Observation& obs, bool paused,
                                                 std::optional<std::string> note) override;
   void event(const ObjectRef& obj, std::string type, std::string reason, std::string message) override;
+  // Called for every Event before it is queued (notifications tap the guard's Events here).
+  using Tap = std::function<void(const ObjectRef&, const std::string& type, const std::string& reason,
+                                 const std::string& message)>;
+  void set_tap(Tap tap) { tap_ = std::move(tap); }
 
  private:
   boost::asio::io_context& ioc_;
   kube::Client& client_;
   EventRecorder& events_;
+  Tap tap_;
   EventQueue queue_;  // Events: bounded, at most two in flight (event_queue.hpp)
 };
 

@@ -89,6 +89,8 @@ struct WorkloadState {
   std::map<std::string, Written> written;
   bool problems_reported = false;
   bool active = false;  // canary_guard_rollout_active as last reported
+  bool reported = false;  // the workload's series were created (at zero) in metrics
+  std::string state;      // canary_guard_workloads state as last counted; empty: not counted
   // Generation our own rollback PATCH produced: a cached workload older than that is from before our write.
   std::int64_t min_generation = 0;
 };

@@ -414,7 +414,7 @@ TEST(ConfigAlertmanager, DefaultsKeysAndErrors) {
     std::string toml, want;
   };
   const std::vector<Row> rows = {
-      {"[alertmanager]\nwebhook_token_file = \"/t\"\n", "t.toml:2:1: error: alertmanager.webhook_token_file: needs url"},
+      {"[alertmanager]\nwebhook_token_file = \"/t\"\n", "t.toml:2:22: error: alertmanager.webhook_token_file: needs url"},
       {"[alertmanager]\nurl = \"ftp://x\"\n", "t.toml:2:7: error: alertmanager.url: \"ftp://x\" must start with http://"},
       {"[alertmanager]\nurl = \"https://am:9093\"\n", "https is not supported"},
       {"[alertmanager]\nworkload_labels = [\"a-b\"]\n", "t.toml:2:20: error: alertmanager.workload_labels: \"a-b\" is not a Prometheus label name"},

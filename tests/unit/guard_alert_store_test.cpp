@@ -76,12 +76,16 @@ TEST(AlertStore, OtherSeveritiesAndAlertsNamingNoWorkloadAreIgnored) {
   auto r = s.apply(msg({alert("f1", "firing", T0, labels("web", "warning")),
                         alert("f2", "firing", T0, {{"alertname", "X"}, {"severity", "page"}, {"namespace", "shop"}}),
                         alert("f3", "firing", T0, {{"alertname", "X"}, {"severity", "page"}, {"workload", "web"}}),
-                        alert("f4", "firing", T0, labels("web", ""))}),
+                        alert("f4", "firing", T0, labels("web", "")),
+                        alert("f5", "firing", T0,
+                              {{"alertname", "CanaryGuardRollbackFailed"}, {"namespace", "shop"}, {"workload", "web"},
+                               {"severity", "page"}})}),
                    T0);
-  EXPECT_EQ(r.ignored, 4);
+  EXPECT_EQ(r.ignored, 5);
   EXPECT_EQ(r.accepted, 0);
   EXPECT_EQ(s.firing_count(), 0u);
-  ASSERT_EQ(r.ignored_why.size(), 4u);
+  ASSERT_EQ(r.ignored_why.size(), 5u);
+  EXPECT_NE(r.ignored_why[4].find("reason=own_alert"), std::string::npos);
   EXPECT_NE(r.ignored_why[0].find("severity=warning"), std::string::npos);
   EXPECT_NE(r.ignored_why[1].find("no_workload_label"), std::string::npos);
   EXPECT_NE(r.ignored_why[3].find("severity=none"), std::string::npos);
