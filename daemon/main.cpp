@@ -14,6 +14,7 @@
 #include "daemon/app/query_cmd.hpp"
 #include "daemon/app/http_get.hpp"
 #include "daemon/app/run.hpp"
+#include "daemon/app/explain.hpp"
 #include "daemon/app/status.hpp"
 #include "daemon/app/status_live.hpp"
 #include "daemon/app/wiring.hpp"
@@ -71,6 +72,63 @@ int status_command(const std::string& kubeconfig, const std::string& context, co
   return rc;
 }
 
+int explain_command(const std::string& kubeconfig, const std::string& context, const std::string& ns,
+                    const std::string& workload, const std::string& output, const std::string& daemon_url,
+                    const std::string& component) {
+  auto target = cg::app::parse_workload_arg(workload);
+  if (!target) {
+    std::cerr << "error: " << target.error() << '\n';
+    return 2;
+  }
+  if (!daemon_url.empty()) {
+    if (auto u = cg::app::check_http_base_url(daemon_url); !u) {
+      std::cerr << "error: --daemon: " << u.error() << '\n';
+      return 2;
+    }
+  }
+  auto creds = cg::app::resolve_credentials(kubeconfig, "", context);
+  if (!creds) {
+    std::cerr << "error: " << creds.error() << '\n';
+    return 2;
+  }
+  boost::asio::io_context ioc(1);
+  auto client = cg::kube::Client::make(ioc, *creds);
+  if (!client) {
+    std::cerr << "error: " << client.error() << '\n';
+    return 2;
+  }
+  int rc = 0;
+  auto task = [&]() -> boost::asio::awaitable<void> {
+    auto e = co_await cg::app::collect_explain(**client, target->first, ns, target->second, component);
+    if (!e) {
+      std::cerr << "error: " << cg::kube::describe(e.error()) << '\n';
+      rc = 1;
+      co_return;
+    }
+    if (!daemon_url.empty()) {
+      auto live = co_await cg::app::fetch_live_analysis(ioc, daemon_url, std::chrono::seconds(2));
+      if (live) {
+        for (auto& entry : *live)
+          if (entry.kind == e->kind && entry.ns == e->ns && entry.workload == e->name && entry.revision_hash == e->current_hash)
+            e->live = entry;
+      } else {
+        std::cerr << "canary-guard explain: daemon at " << daemon_url << " not reachable (" << live.error()
+                  << "): showing what the cluster holds\n";
+      }
+    }
+    if (output == "json") cg::app::render_explain_json(*e, std::cout);
+    else cg::app::render_explain_text(*e, std::cout);
+  };
+  boost::asio::co_spawn(ioc, task(), [&](std::exception_ptr ex) {
+    if (ex) {
+      std::cerr << "error: internal failure\n";
+      rc = 1;
+    }
+  });
+  ioc.run();
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,6 +151,17 @@ int main(int argc, char** argv) {
   std::string daemon_url;
   status->add_option("--daemon", daemon_url,
                      "a running daemon's HTTP address (http://127.0.0.1:9464): add each check's last value and outcome");
+
+  std::string ex_workload, ex_ns = "default", ex_output = "text", ex_component = "canary-guard";
+  auto* explain = app.add_subcommand("explain", "A workload's decision timeline: revisions, findings, verdicts, "
+                                                "rollbacks with time to detect and restore, and the guard's Events");
+  explain->add_option("workload", ex_workload, "deployment/NAME or daemonset/NAME")->required();
+  explain->add_option("-n,--namespace", ex_ns, "namespace (default: default)");
+  explain->add_option("-o,--output", ex_output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  explain->add_option("--kubeconfig", kubeconfig, "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)");
+  explain->add_option("--context", context, "kubeconfig context (default: current-context)");
+  explain->add_option("--daemon", daemon_url, "a running daemon's HTTP address: add the live analysis");
+  explain->add_option("--event-component", ex_component, "the daemon's [guard] event_component (default canary-guard)");
 
   cg::app::RunOptions run_opts;
   auto* run = app.add_subcommand("run", "Run the guard");
@@ -124,6 +193,7 @@ int main(int argc, char** argv) {
   }
   if (*check) return cg::config::check_config_main(check_path, std::cout, std::cerr);
   if (*status) return status_command(kubeconfig, context, ns, output, daemon_url);
+  if (*explain) return explain_command(kubeconfig, context, ex_ns, ex_workload, ex_output, daemon_url, ex_component);
   if (*run) return cg::app::run_guard(run_opts);
   if (*query) return cg::app::query_main(query_opts);
   return 2;

@@ -45,4 +45,16 @@ wait_until 10 "RollbackSucceeded Event" has_event web RollbackSucceeded
 hold_for 8 "no second rollback while the alert still fires (v1 is older than it)" \
   test "$(event_count web RollbackStarted)" = 1
 expect_eq "template image stays v1" web:v1 "$(image_of deployment web)"
+
+# What on-call runs after the page: the timeline from the cluster (as an operator: $KUBECONFIG, the admin).
+ex=$("$CANARY_GUARD_BIN" explain -n "$NS" deployment/web)
+say "explain:"$'\n'"$ex"
+expect "explain: revision 2 failed by the alert, with time to detect" grep -qE 'verdict   failed: alert:HighErrorRatio at .* \(detected [0-9.]+ s after it started\)' <<<"$ex"
+expect "explain: the rollback to revision 1 and time to restore" grep -qE 'rollback  to revision 1 .*: succeeded, .*restored in about [0-9.]+ s' <<<"$ex"
+expect "explain: the current revision (rollout undo numbers it 3)" grep -qE 'revision 3 .*\[current\]' <<<"$ex"
+expect "explain: the guard's Events" grep -q 'Warning  RollbackStarted' <<<"$ex"
+exj=$("$CANARY_GUARD_BIN" explain -n "$NS" deployment/web -o json)
+expect_eq "explain -o json: rollback reason" alert:HighErrorRatio "$(jq -r '.revisions[] | select(.number == 2) | .rollback.reason' <<<"$exj")"
+expect "explain -o json: time to restore" num_cmp "$(jq -r '.revisions[] | select(.number == 2) | .rollback.time_to_restore_seconds' <<<"$exj") >= 0"
+expect "explain of a missing workload fails clearly" bash -c "! '$CANARY_GUARD_BIN' explain -n '$NS' deployment/nope 2>&1 | grep -q 'internal'"
 e2e_pass
