@@ -530,10 +530,21 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
     if (obs->snapshot.status_current) count_state(key.kind, st, state);
   }
   const bool tracing = (d.action == Action::rollback && !d.dry_run) || d.action == Action::resume_rollback;
+  Duration late{0};
+  std::optional<Duration> webhook_wait;  // an alert's rollback: webhook received -> this reconcile began
   if (tracing) {
     // Breach -> PATCH: how late this reconcile ran after the time it asked for, and each step from here on.
-    if (st.recheck_due && now > *st.recheck_due) trace.before("late", now - *st.recheck_due);
+    if (st.recheck_due && now > *st.recheck_due) {
+      late = std::chrono::duration_cast<Duration>(now - *st.recheck_due);
+      trace.before("late", late);
+    }
     trace.mark("observe+decide");
+    if (alerts_ && d.reason.rfind("alert:", 0) == 0)
+      for (const auto& fp : obs->alert_fingerprints)
+        if (const StoredAlert* a = alerts_->find(fp)) {
+          const Duration w = std::chrono::duration_cast<Duration>(now - a->received);
+          webhook_wait = webhook_wait ? std::min(*webhook_wait, w) : w;
+        }
   }
   if (d.action == Action::rollback && !d.dry_run) {
     // The evidence is read again from the apiserver itself before anything is written: a cache that silently
@@ -551,8 +562,10 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   ActContext actx{writer_, slots_, metrics_, clock_, tracing ? &trace : nullptr};
   auto r = co_await act(*obs, d, st, actx);
   if (tracing)
-    spdlog::info("workload={} event=rollback_trace decision={} ok={} total_ms={} {}", k, to_string(d.action),
-                 r.has_value(), trace.total().count(), trace.str());
+    spdlog::info("workload={} event=rollback_trace decision={} ok={} total_ms={} {}{}", k, to_string(d.action),
+                 r.has_value(), trace.total().count(), trace.str(),
+                 webhook_wait ? " webhook_to_patch_ms=" + std::to_string((*webhook_wait + trace.total() - late).count())
+                              : std::string());
   st.recheck_due.reset();
   if (!r) co_return unexpected(r.error());
   std::optional<Duration> again;

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Alert -> rollback latency (issue #12 §6): the time from the daemon receiving Alertmanager's webhook to the rollback
+# PATCH accepted by the apiserver, with the re-check against the sandbox's real Alertmanager (GET /api/v2/alerts) in
+# between. BENCH_WORKLOADS (10) Deployments x BENCH_ROUNDS (5) rounds = 50 alert-driven rollbacks: each round deploys a
+# new (healthy) image to all of them, posts one alert per Deployment to Alertmanager (as Prometheus would), and
+# Alertmanager routes them to the daemon. Figures come from the daemon's `event=rollback_trace ...
+# webhook_to_patch_ms=` lines (its own clock at both ends). Also: the same with Alertmanager down for the page
+# delivery is not measured here (see alert_pages).
+#
+#   tests/bench/alert_latency.sh     (sandbox up; CANARY_GUARD_BIN or a build under build/)
+# shellcheck source=tests/bench/guard_lib.sh
+. "$(dirname "$0")/guard_lib.sh"
+N=${BENCH_WORKLOADS:-10}
+R=${BENCH_ROUNDS:-5}
+bench_init
+[ -n "${ALERTMANAGER_URL:-}" ] || skip "the sandbox has no Alertmanager"
+NS="bench-alert-$(openssl rand -hex 3)"
+bench_namespace "$NS"
+TOKEN=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+printf '%s\n' "$TOKEN" >"$BENCH_DIR/token"
+cp "$BENCH_DIR/token" "$CG_SANDBOX_DIR/alertmanager-token-$NS"
+cat >"$BENCH_DIR/canary-guard.toml" <<EOT
+[selection]
+namespaces = ["$NS"]
+
+[guard]
+bake_time = "600s"
+max_concurrent_rollbacks = $N
+
+[alertmanager]
+url = "$ALERTMANAGER_URL"
+webhook_token_file = "$BENCH_DIR/token"
+alert_grace = "0s"
+
+[log]
+level = "info"
+EOT
+: >"$BENCH_DIR/workloads.yaml"
+for ((i = 1; i <= N; i++)); do
+  deploy_yaml "$(printf 'al-%02d' "$i")" bench:v1 2 600 al >>"$BENCH_DIR/workloads.yaml"
+done
+kubectl -n "$NS" create -f "$BENCH_DIR/workloads.yaml" >/dev/null
+all_on() {
+  kubectl -n "$NS" get deploy -l bench-group=al -o json | jq -e --arg img "$1" '.items | length > 0 and all(.[];
+    .spec.template.spec.containers[0].image == $img and (.status.observedGeneration // 0) >= .metadata.generation
+    and (.status.updatedReplicas // 0) == .spec.replicas and (.status.availableReplicas // 0) == .spec.replicas)' >/dev/null
+}
+at_least() { [ "$(grep -cE -- "$1" "$CG_LOG" || true)" -ge "$2" ]; }
+wait_until 120 "all Deployments rolled out" all_on bench:v1
+cg_start "$BENCH_DIR/canary-guard.toml"
+"$BENCH_ROOT/scripts/sandbox" route-alerts "$NS" "http://127.0.0.1:$CG_PORT/v1/alertmanager" \
+  "$CG_SANDBOX_DIR/alertmanager-token-$NS" >&2
+trap '"$BENCH_ROOT/scripts/sandbox" route-alerts "$NS" --remove >/dev/null 2>&1 || true; rm -f "$CG_SANDBOX_DIR/alertmanager-token-$NS"; bench_cleanup' EXIT
+wait_until 60 "baseline verdicts" at_least 'decision=mark_healthy' "$N"
+
+for ((r = 1; r <= R; r++)); do
+  img="bench:r$r"
+  kubectl -n "$NS" set image deploy -l bench-group=al "app=$img" >/dev/null
+  wait_until 120 "round $r: all on $img" all_on "$img"
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  ends=$(date -u -d '+5 min' +%Y-%m-%dT%H:%M:%SZ)
+  body=$(for ((i = 1; i <= N; i++)); do
+    printf '{"labels":{"alertname":"BenchR%d","namespace":"%s","workload":"al-%02d","severity":"page"},"startsAt":"%s","endsAt":"%s"}\n' \
+      "$r" "$NS" "$i" "$now" "$ends"
+  done | jq -s -c .)
+  curl -sf --max-time 5 -X POST -H 'Content-Type: application/json' "$ALERTMANAGER_URL/api/v2/alerts" -d "$body" >/dev/null ||
+    die "Alertmanager refused the alerts"
+  wait_until 60 "round $r: $((r * N)) alert rollbacks traced" at_least 'event=rollback_trace .*webhook_to_patch_ms=' $((r * N))
+  wait_until 120 "round $r: all back on bench:v1" all_on bench:v1
+  say "round $r done"
+done
+cg_stop
+grep -oE 'webhook_to_patch_ms=[0-9]+' "$CG_LOG" | cut -d= -f2 | sort -n >"$BENCH_DIR/samples.txt"
+n=$(wc -l <"$BENCH_DIR/samples.txt")
+pct() { awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; print a[i]}' "$BENCH_DIR/samples.txt"; }
+figure "== alert_latency: $N Deployments x $R rounds, webhook received -> rollback PATCH accepted (re-check at the local Alertmanager included)"
+figure "  rollbacks: $n   p50 $(pct 50) ms   p90 $(pct 90) ms   p99 $(pct 99) ms   max $(tail -n1 "$BENCH_DIR/samples.txt") ms"
+figure "  one trace: $(grep -m1 -oE 'total_ms=.*' "$CG_LOG")"
+figure "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
