@@ -75,6 +75,17 @@ struct NotifyTarget {
 inline const std::vector<std::string_view> kNotifyEvents{"RollbackStarted", "RollbackSucceeded", "RollbackFailed",
                                                          "Held", "Blind"};
 
+// [leader_election]: two or more replicas, one actor (a coordination.k8s.io/v1 Lease, client-go semantics).
+struct LeaderElectionSection {
+  bool enabled = false;
+  std::string lease_namespace = "canary-guard";
+  std::string lease_name = "canary-guard";
+  std::string identity;  // empty: hostname + "_" + a random suffix
+  std::chrono::milliseconds lease_duration{15'000};
+  std::chrono::milliseconds renew_deadline{10'000};
+  std::chrono::milliseconds retry_period{2'000};
+};
+
 struct LogSection {
   LogLevel level = LogLevel::info;
   LogFormat format = LogFormat::text;
@@ -102,6 +113,7 @@ struct Config {
   AnalysisSection analysis;
   AlertmanagerSection alertmanager;
   std::vector<NotifyTarget> notify;
+  LeaderElectionSection leader_election;
   std::vector<Check> checks;  // validated, in file order, with [vars] merged into each Check::vars
   // Settings that load but will likely not do what their author meant (check-config prints them, the daemon logs
   // them at start); never a reason to refuse the file.

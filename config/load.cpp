@@ -55,6 +55,8 @@ const std::vector<SectionSchema> kSchema{
      {"name", "query", "min", "max", "interval", "failures", "of", "initial_delay", "on_no_data", "on_error",
       "namespaces", "kinds", "selector", "min_samples", "compare", "vars"}},
     {"notify", {"url", "format", "events", "bearer_token_file"}},
+    {"leader_election",
+     {"enabled", "lease_namespace", "lease_name", "identity", "lease_duration", "renew_deadline", "retry_period"}},
     {"check.min_samples", {"query", "min"}},
     {"check.compare", {"max_ratio", "margin", "direction"}},
 };
@@ -211,6 +213,7 @@ class Loader {
     if (const auto* t = section(root, "analysis")) analysis(*t, c.analysis);
     if (const auto* t = section(root, "alertmanager")) alertmanager(*t, c.alertmanager);
     if (const toml::node* n = root.get("notify")) notify(*n, c.notify);
+    if (const auto* t = section(root, "leader_election")) leader_election(*t, c.leader_election);
     std::map<std::string, std::string, std::less<>> vars;
     if (const toml::node* n = root.get("vars")) {
       section_ = "vars";
@@ -261,7 +264,7 @@ class Loader {
 
   void check_top_level(const toml::table& root) {
     const std::vector<std::string_view> names = {"kubernetes", "selection", "guard",    "pods",  "server",
-                                                 "log",        "prometheus", "analysis", "alertmanager", "notify", "vars", "check"};
+                                                 "log",        "prometheus", "analysis", "alertmanager", "notify", "leader_election", "vars", "check"};
     for (auto&& [k, v] : root) {
       if (std::find(names.begin(), names.end(), k.str()) != names.end()) continue;
       std::string msg = "unknown key " + in_quotes(k.str());
@@ -269,7 +272,7 @@ class Loader {
       else if (auto s = closest(k.str(), names)) msg += "; did you mean " + header(*s) + "?";
       else
         msg += " (sections are [kubernetes], [selection], [guard], [pods], [server], [log], [prometheus], "
-               "[analysis], [alertmanager], [[notify]], [vars], [[check]])";
+               "[analysis], [alertmanager], [[notify]], [leader_election], [vars], [[check]])";
       add(k.source().begin, std::move(msg));
       (void)v;
     }
@@ -591,6 +594,34 @@ class Loader {
     if (token && !a.webhook_token_file.empty() && a.url.empty())
       add(*token, path("webhook_token_file") + ": needs url: an alert is re-checked with Alertmanager "
                                                 "(GET /api/v2/alerts) before it rolls anything back");
+  }
+
+  void leader_election(const toml::table& t, LeaderElectionSection& l) {
+    read_bool(t, "enabled", l.enabled);
+    auto dns_name = [&](std::string_view key, std::string& out) {
+      const toml::node* n = read_string(t, key, out);
+      if (!n) return;
+      const bool ok = !out.empty() && out.size() <= 253 && std::all_of(out.begin(), out.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+      }) && out.front() != '-' && out.back() != '-';
+      if (!ok) add(*n, path(key) + ": " + in_quotes(out) + " is not a Kubernetes name (lower-case letters, digits, '-', '.')");
+    };
+    dns_name("lease_namespace", l.lease_namespace);
+    dns_name("lease_name", l.lease_name);
+    read_string(t, "identity", l.identity);
+    read_duration(t, "lease_duration", false, l.lease_duration);
+    read_duration(t, "renew_deadline", false, l.renew_deadline);
+    const toml::node* retry = read_duration(t, "retry_period", false, l.retry_period);
+    const auto r = l.retry_period.count(), d = l.renew_deadline.count(), ld = l.lease_duration.count();
+    if (!(ld > d) || !(d * 10 > r * 12)) {
+      const toml::node* at = retry ? retry : t.get("lease_duration") ? t.get("lease_duration") : t.get("renew_deadline");
+      const std::string msg = path("lease_duration") + " > renew_deadline > 1.2 x retry_period must hold (client-go's "
+                              "rules: the leader stops before its lease can expire), not " +
+                              format_duration(l.lease_duration) + " / " + format_duration(l.renew_deadline) + " / " +
+                              format_duration(l.retry_period);
+      if (at) add(*at, msg);
+      else add(t.source().begin, msg);
+    }
   }
 
   void notify(const toml::node& node, std::vector<NotifyTarget>& out) {

@@ -105,7 +105,10 @@ void AlertWiring::attach(HttpServer& server, guard::Controller& controller) {
   webhook_ = std::make_unique<AlertWebhook>(
       am_.webhook_token_file, store_, clock_, metrics_,
       [&controller](const std::set<std::pair<std::string, std::string>>& w) { controller.alerts_changed(w); });
-  server.router().add("POST", "/v1/alertmanager", [this](const HttpRequest& r) { return webhook_->handle(r); });
+  server.router().add("POST", "/v1/alertmanager", [this](const HttpRequest& r) {
+    if (leading_ && !leading_()) return HttpResponse{503, "text/plain", "not the leader; retry\n"};
+    return webhook_->handle(r);
+  });
   controller.set_alerts(&store_, client_.get());
 }
 

@@ -38,6 +38,8 @@ class AlertWiring {
   void start();
   boost::asio::awaitable<void> watch_heartbeat();
   void stop();
+  // Leader election: a follower answers the webhook with 503, so Alertmanager retries and reaches the leader.
+  void set_leading(std::function<bool()> leading) { leading_ = std::move(leading); }
   AlertmanagerClient* client() { return client_.get(); }
 
  private:
@@ -53,6 +55,7 @@ class AlertWiring {
   std::unique_ptr<Pager> pager_;
   TimePoint started_;
   bool stopped_ = false;
+  std::function<bool()> leading_;
 };
 
 }  // namespace canary_guard::app

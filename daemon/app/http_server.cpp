@@ -79,7 +79,11 @@ HttpServer::HttpServer(asio::io_context& ioc, std::shared_ptr<prometheus::Regist
     prometheus::TextSerializer{}.Serialize(out, families);
     return HttpResponse{200, "text/plain; version=0.0.4", out.str()};
   });
-  router_.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; });
+  router_.add("GET", "/healthz", [this](const HttpRequest&) {
+    const std::string why = health_ ? health_() : std::string();
+    return why.empty() ? HttpResponse{200, "text/plain", "ok\n"}
+                       : HttpResponse{503, "text/plain", "unhealthy: " + why + "\n"};
+  });
   router_.add("GET", "/readyz", [this](const HttpRequest&) {
     const std::string why = ready_ ? ready_() : std::string("starting");
     return why.empty() ? HttpResponse{200, "text/plain", "ready\n"}

@@ -65,6 +65,8 @@ class HttpServer {
   boost::asio::awaitable<void> run();
   void stop();
   Router& router() { return router_; }
+  // /healthz: empty when healthy, else why not (503). Default: always healthy (the process answers).
+  void set_health(std::function<std::string()> health) { health_ = std::move(health); }
   static constexpr int kMaxConnections = 64;
   static constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
 
@@ -76,6 +78,7 @@ class HttpServer {
   AnalysisFn analysis_;
   boost::asio::ip::tcp::acceptor acceptor_;
   Router router_;
+  std::function<std::string()> health_;
   int sessions_ = 0;
 };
 

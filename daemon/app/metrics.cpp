@@ -106,6 +106,11 @@ Metrics::Metrics(std::string_view version, std::string_view revision)
                                .Help("1 while the heartbeat alert has not arrived for heartbeat_timeout.")
                                .Register(*registry_)
                                .Add({})),
+      leader_(BuildGauge()
+                  .Name("canary_guard_leader")
+                  .Help("1 while this process acts (holds the Lease, or leader election is off); 0 while it follows.")
+                  .Register(*registry_)
+                  .Add({})),
       push_requests_(BuildCounter()
                          .Name("canary_guard_alertmanager_push_requests_total")
                          .Help("POSTs of the daemon's own alerts to Alertmanager by HTTP code (conn_error: none).")
@@ -135,6 +140,7 @@ Metrics::Metrics(std::string_view version, std::string_view revision)
   for (auto r : {"deployments", "replicasets", "daemonsets", "controllerrevisions", "pods"})
     informer_live_.Add({{"resource", r}}).Set(0);
   build_info_.Add({{"version", std::string(version)}, {"revision", std::string(revision)}}).Set(1);
+  leader_.Set(1);  // without leader election the one process acts; the elector sets it otherwise
   // Every series that does not name a workload exists from the start, so rate() and increase() work from the
   // first scrape.
   for (auto k : {"Deployment", "DaemonSet"})
@@ -301,6 +307,7 @@ void Metrics::alertmanager_push(int code) {
 void Metrics::notification_sent(std::string_view format, std::string_view result) {
   notifications_sent_.Add({{"format", std::string(format)}, {"result", std::string(result)}}).Increment();
 }
+void Metrics::leader(bool leading) { leader_.Set(leading ? 1 : 0); }
 void Metrics::alert_channel_blind(bool blind) { alert_channel_blind_.Set(blind ? 1 : 0); }
 
 std::string_view Metrics::rollback_reason_label(std::string_view reason) {

@@ -60,6 +60,8 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   void alerts_firing(const std::map<std::pair<std::string, std::string>, int>& by_workload);
   void heartbeat(double unix_seconds);
   void alert_channel_blind(bool blind);
+  // canary_guard_leader: 1 while this process holds the Lease (or leader election is off), else 0.
+  void leader(bool leading);
   // canary_guard_alertmanager_push_requests_total{code}: 0 = no answer.
   void alertmanager_push(int code);
   // canary_guard_notifications_total{format,result}: [[notify]] deliveries (sent | failed | dropped).
@@ -91,6 +93,7 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   prometheus::Family<prometheus::Gauge>& alerts_firing_;
   prometheus::Gauge& heartbeat_ts_;
   prometheus::Gauge& alert_channel_blind_;
+  prometheus::Gauge& leader_;
   prometheus::Family<prometheus::Counter>& push_requests_;
   prometheus::Family<prometheus::Histogram>& detect_;
   prometheus::Family<prometheus::Histogram>& restore_;

@@ -18,6 +18,7 @@
 #include "daemon/app/alert_wiring.hpp"
 #include "daemon/app/analysis_json.hpp"
 #include "daemon/app/http_server.hpp"
+#include "daemon/app/leader_elector.hpp"
 #include "daemon/app/metrics.hpp"
 #include "daemon/app/notify.hpp"
 #include "daemon/app/prom_source.hpp"
@@ -92,6 +93,18 @@ int run_guard(const RunOptions& opts) {
   if (analyzer) analysis_body = [&analyzer] { return render_analysis(analyzer->snapshot()); };
   HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.not_ready(); }, analysis_body);
   (*alerts)->attach(http, controller);
+  std::unique_ptr<LeaderElector> elector;
+  if (cfg.leader_election.enabled) {
+    const std::string identity =
+        cfg.leader_election.identity.empty() ? default_identity() : cfg.leader_election.identity;
+    elector = std::make_unique<LeaderElector>(ioc, **client, cfg.leader_election, identity, clock, &metrics,
+                                              [&controller](bool leading) { controller.leadership_changed(leading); });
+    controller.set_leading([&elector] { return elector->leading(); });
+    (*alerts)->set_leading([&elector] { return elector->leading(); });
+    http.set_health([&elector]() -> std::string {
+      return elector->healthy() ? std::string() : "lost the leader lease and cannot renew it";
+    });
+  }
   if (auto l = http.listen(cfg.server.listen); !l) {
     std::cerr << "error: " << l.error() << '\n';
     return 2;
@@ -111,6 +124,7 @@ int run_guard(const RunOptions& opts) {
   };
   asio::co_spawn(ioc, http.run(), log_crash("http"));
   asio::co_spawn(ioc, controller.run(), log_crash("controller"));
+  if (elector) asio::co_spawn(ioc, elector->run(), log_crash("leader_election"));
   (*alerts)->start();
   if (analyzer) {
     asio::co_spawn(ioc, analyzer->run(), log_crash("analyzer"));
@@ -146,11 +160,28 @@ int run_guard(const RunOptions& opts) {
     spdlog::info("component=main event=stop signal={}", sig);
     notifier.stopping();
     notifier.stop();
-    controller.stop();
+    controller.stop();  // no new decisions; a write in flight finishes or fails on its own deadline
     (*alerts)->stop();
     if (analyzer) analyzer->stop();
     http.stop();
-    ioc.stop();
+    // Release the Lease (bounded: one request), so a successor takes over at once, then stop.
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          if (elector) {
+            asio::steady_timer guard_timer(ioc);
+            bool done = false;
+            guard_timer.expires_after(std::chrono::milliseconds(1500));
+            guard_timer.async_wait([&](const boost::system::error_code& e) {
+              if (!e && !done) ioc.stop();  // the apiserver did not answer in time: stop anyway
+            });
+            co_await elector->release();
+            done = true;
+            guard_timer.cancel();
+          }
+          ioc.stop();
+        },
+        log_crash("shutdown"));
   });
   ioc.run();
   return 0;

@@ -135,6 +135,7 @@ Controller::Controller(asio::io_context& ioc, kube::Client& client, const config
 }
 
 void Controller::persist_analysis(const WorkloadKey& key, const std::string& object, const std::string& text) {
+  if (!acting()) return;  // the leader persists its own analysis
   std::string path = key.kind == Kind::deployment ? kube::paths::replicasets(key.ns, object)
                                                   : kube::paths::controllerrevisions(key.ns, object);
   nlohmann::json body = {{"metadata", {{"annotations", {{std::string(probes::kAnalysisAnnotation), text}}}}}};
@@ -247,6 +248,11 @@ void Controller::count_state(Kind kind, WorkloadState& st, const std::string& st
   if (!state.empty()) ++state_counts_[{k, state}];
   st.state = state;
   if (metrics_) metrics_->workloads(state_counts_);
+}
+
+void Controller::leadership_changed(bool leading) {
+  if (!leading) return;
+  for (const auto& [uid, key] : workload_by_uid_) queue_.add(key);
 }
 
 void Controller::alerts_changed(const std::set<std::pair<std::string, std::string>>& workloads) {
@@ -485,7 +491,8 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
     metrics_->rollout_active(key.ns, key.name, to_string(key.kind), obs->watching, to_unix_seconds(obs->revision_started));
   st.active = obs->watching;
   st.reported = true;
-  if (!obs->problems.empty() && !st.problems_reported) {
+  const bool act_now = acting();
+  if (!obs->problems.empty() && !st.problems_reported && act_now) {
     st.problems_reported = true;
     std::string msg;
     for (const auto& p : obs->problems) msg += (msg.empty() ? "" : "; ") + p;
@@ -497,22 +504,26 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
     if (obs->analysis) analyzer_->track(*obs->analysis);
     else if (obs->analysis_decided) analyzer_->untrack(key);
     for (const auto& [check, detail] : obs->check_errors) {
+      if (!act_now) break;
       writer_.event(obs->ref, "Warning", "CheckError",
                     "Check " + check + " cannot be evaluated: " + detail + " No rollback and no verdict from it.");
       analyzer_->error_told(key, check);
     }
     const bool blind = obs->snapshot.hold && obs->snapshot.hold->reason == "metrics_blind";
-    if (!blind && obs->analysis_decided && st.said.erase(obs->snapshot.current_hash + "|metrics_blind"))
+    if (!blind && obs->analysis_decided && act_now && st.said.erase(obs->snapshot.current_hash + "|metrics_blind"))
       writer_.event(obs->ref, "Normal", "MetricsRestored",
                     "Metric checks are decisive again for " + obs->snapshot.current_hash + "; analysis continues.");
   }
   for (const auto& note : obs->notes) {
+    if (!act_now) break;
     if (!st.said.insert(obs->snapshot.current_hash + "|" + note.reason).second) continue;
     spdlog::info("workload={}/{} kind={} decision=none reason=alert_preexisting detail=\"{}\"", key.ns, key.name,
                  kind_token(key.kind), note.detail);
     writer_.event(obs->ref, "Normal", "AlertPreexisting", note.detail + ".");
   }
   sync_slot(k, obs->snapshot);
+  // A follower keeps its caches and probes warm and writes nothing; leadership_changed() re-queues everything.
+  if (!act_now) co_return std::optional<Duration>{};
 
   const Decision d = decide(obs->snapshot, obs->policy, now);
   spdlog::debug("workload={} revision_hash={} decision={} reason={} complete={} failure={} hold={}", k,

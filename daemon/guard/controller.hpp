@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,6 +57,11 @@ class Controller {
   void set_pages(PageSink* pages) { pages_ = pages; }
   // Sees every Event the guard records (notifications).
   void set_event_tap(KubeWriter::Tap tap) { writer_.set_tap(std::move(tap)); }
+  // Leader election: while `leading` says false this process observes (caches, probes, metric analysis) but writes
+  // nothing: no records, rollbacks, Events or pages. Unset: always acts (a single replica).
+  void set_leading(std::function<bool()> leading) { leading_ = std::move(leading); }
+  // Leadership changed; on gaining it every workload is reconciled at once.
+  void leadership_changed(bool leading);
   // Alerts naming these workloads (namespace, name) changed: reconcile them (either kind).
   void alerts_changed(const std::set<std::pair<std::string, std::string>>& workloads);
 
@@ -131,6 +137,8 @@ class Controller {
   AlertStore* alerts_ = nullptr;
   AlertRecheck* alert_recheck_ = nullptr;
   PageSink* pages_ = nullptr;
+  std::function<bool()> leading_;
+  bool acting() const { return !leading_ || leading_(); }
   // canary_guard_workloads: counts by (kind, state); count_state moves a workload between states.
   std::map<std::pair<std::string, std::string>, int> state_counts_;
   void count_state(Kind kind, WorkloadState& st, const std::string& state);

@@ -42,7 +42,7 @@ head -c 2000000 /dev/zero | tr '\0' 'a' >"$E2E_DIR/big.json"
 expect_eq "oversized body: 413" 413 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
   -H "Authorization: Bearer $CG_TOKEN" --data-binary @"$E2E_DIR/big.json" "http://127.0.0.1:$CG_PORT/v1/alertmanager")"
 expect_eq "GET on the webhook: 405" 405 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$CG_PORT/v1/alertmanager")"
-hold_for 6 "no rollback from a silenced, a pre-existing or a vanished alert" test "$(event_count web RollbackStarted)" = 0
+hold_for 6 "no rollback from a silenced, a pre-existing or a vanished alert" eval 'test "$(event_count web RollbackStarted)" = 0'
 expect "daemon still serves /healthz" curl -sf --max-time 2 "http://127.0.0.1:$CG_PORT/healthz"
 
 am_inject RealAlert web
@@ -57,5 +57,5 @@ dups0=$(metric_value 'canary_guard_alertmanager_notifications_received_total\{re
 expect_eq "the replayed notification is accepted" 200 "$(webhook_post "$(webhook_body RealAlert web "$fp" "$starts")")"
 dups1=$(metric_value 'canary_guard_alertmanager_notifications_received_total\{result="duplicate",status="firing"\}')
 expect "counted as a duplicate ($dups0 -> $dups1)" num_cmp "$dups1 > $dups0"
-hold_for 5 "exactly one rollback" test "$(event_count web RollbackStarted)" = 1
+hold_for 5 "exactly one rollback" eval 'test "$(event_count web RollbackStarted)" = 1'
 e2e_pass

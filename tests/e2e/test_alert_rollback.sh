@@ -43,7 +43,7 @@ expect "notifications accepted" \
   num_cmp "$(metric_value 'canary_guard_alertmanager_notifications_received_total\{result="accepted",status="firing"\}') >= 1"
 wait_until 10 "RollbackSucceeded Event" has_event web RollbackSucceeded
 hold_for 8 "no second rollback while the alert still fires (v1 is older than it)" \
-  test "$(event_count web RollbackStarted)" = 1
+  eval 'test "$(event_count web RollbackStarted)" = 1'
 expect_eq "template image stays v1" web:v1 "$(image_of deployment web)"
 
 # What on-call runs after the page: the timeline from the cluster (as an operator: $KUBECONFIG, the admin).
