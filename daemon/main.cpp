@@ -5,7 +5,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <cstring>
 #include <iostream>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -194,7 +197,14 @@ int main(int argc, char** argv) {
   if (*check) return cg::config::check_config_main(check_path, std::cout, std::cerr);
   if (*status) return status_command(kubeconfig, context, ns, output, daemon_url);
   if (*explain) return explain_command(kubeconfig, context, ex_ns, ex_workload, ex_output, daemon_url, ex_component);
-  if (*run) return cg::app::run_guard(run_opts);
+  if (*run) {
+    run_opts.argv.assign(argv, argv + argc);
+    const int rc = cg::app::run_guard(run_opts);
+    if (rc != cg::app::kReexec) return rc;
+    ::execv("/proc/self/exe", argv);  // SIGHUP with a good configuration: start again in place, same pid
+    std::cerr << "error: re-executing for the new configuration failed: " << std::strerror(errno) << '\n';
+    return 1;
+  }
   if (*query) return cg::app::query_main(query_opts);
   return 2;
 }

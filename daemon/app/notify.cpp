@@ -21,6 +21,7 @@ void Notifier::ready(const std::string& status) { sd_notify(0, ("READY=1\nSTATUS
 void Notifier::status(const std::string& text) { sd_notify(0, ("STATUS=" + one_line(text)).c_str()); }
 
 void Notifier::stopping() { sd_notify(0, "STOPPING=1"); }
+void Notifier::reloading() { sd_notify(0, "RELOADING=1"); }
 
 std::optional<std::chrono::microseconds> Notifier::watchdog_interval() {
   std::uint64_t usec = 0;

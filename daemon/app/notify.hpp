@@ -26,6 +26,8 @@ class Notifier {
   void ready(const std::string& status);
   void status(const std::string& text);
   void stopping();
+  // RELOADING=1: SIGHUP with a new configuration (the daemon re-executes in place and sends READY=1 again).
+  void reloading();
   // The ping interval systemd asks for (half of WATCHDOG_USEC), or nullopt when no watchdog is enabled for us.
   static std::optional<std::chrono::microseconds> watchdog_interval();
   boost::asio::awaitable<void> watchdog();

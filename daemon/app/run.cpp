@@ -8,6 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstring>
+#include <functional>
 #include <iostream>
 #include <unistd.h>
 
@@ -154,11 +156,46 @@ int run_guard(const RunOptions& opts) {
       },
       log_crash("notify"));
 
+  // SIGHUP: read the configuration again. One that fails to load is logged and the old one kept; one that loads is
+  // applied by re-executing the daemon in place (execve: same pid, so systemd and a pod see one process), after the
+  // same clean stop as SIGTERM (the Lease released): every part starts with it, and nothing is lost, since the
+  // guard's state lives on the cluster objects. Token and CA files are re-read by their users as they change.
+  bool reexec = false;
+  asio::signal_set hup(ioc, SIGHUP);
+  std::function<void()> stop_all;
+  std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    auto again = config::load_file(opts.config_path);
+    if (!again) {
+      for (const auto& d : again.error())
+        spdlog::error("component=main event=reload_failed keeping=old_config {}", config::format(d));
+      hup.async_wait(on_hup);
+      return;
+    }
+    if (opts.argv.empty()) {
+      spdlog::info("component=main event=reload_checked detail=\"the new configuration loads; restart to apply it\"");
+      hup.async_wait(on_hup);
+      return;
+    }
+    spdlog::info("component=main event=reload config={} detail=\"configuration loads; re-executing in place\"",
+                 opts.config_path);
+    notifier.status("reloading configuration");
+    reexec = true;
+    stop_all();
+  };
+  hup.async_wait(on_hup);
+
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("component=main event=stop signal={}", sig);
-    notifier.stopping();
+    stop_all();
+  });
+  stop_all = [&]() {
+    hup.cancel();
+    signals.cancel();
+    if (reexec) notifier.reloading();
+    else notifier.stopping();
     notifier.stop();
     controller.stop();  // no new decisions; a write in flight finishes or fails on its own deadline
     (*alerts)->stop();
@@ -182,9 +219,9 @@ int run_guard(const RunOptions& opts) {
           ioc.stop();
         },
         log_crash("shutdown"));
-  });
+  };
   ioc.run();
-  return 0;
+  return reexec ? kReexec : 0;
 }
 
 }  // namespace canary_guard::app

@@ -431,3 +431,26 @@ TEST(ConfigAlertmanager, DefaultsKeysAndErrors) {
     EXPECT_NE(all.find(r.want), std::string::npos) << "got: " << all;
   }
 }
+
+// [leader_election] (issue #13 §1): client-go's timing rule is a config error with its position.
+TEST(ConfigLeaderElection, DefaultsAndTheTimingRule) {
+  auto c = canary_guard::config::load_string("[leader_election]\nenabled = true\n", "t.toml");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->leader_election.enabled);
+  EXPECT_EQ(c->leader_election.lease_namespace, "canary-guard");
+  EXPECT_EQ(c->leader_election.lease_duration, std::chrono::seconds{15});
+  EXPECT_EQ(c->leader_election.renew_deadline, std::chrono::seconds{10});
+  EXPECT_EQ(c->leader_election.retry_period, std::chrono::seconds{2});
+  auto bad = canary_guard::config::load_string(
+      "[leader_election]\nlease_duration = \"10s\"\nrenew_deadline = \"10s\"\nretry_period = \"2s\"\n", "t.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(canary_guard::config::format(bad.error().front()).find("t.toml:4:16: error: leader_election.lease_duration > "
+                                                                   "renew_deadline > 1.2 x retry_period must hold"),
+            std::string::npos)
+      << canary_guard::config::format(bad.error().front());
+  bad = canary_guard::config::load_string("[leader_election]\nrenew_deadline = \"2s\"\n", "t.toml");
+  ASSERT_FALSE(bad);
+  bad = canary_guard::config::load_string("[leader_election]\nlease_namespace = \"Bad_NS\"\n", "t.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(canary_guard::config::format(bad.error().front()).find("is not a Kubernetes name"), std::string::npos);
+}
