@@ -34,7 +34,12 @@ Expected<kube::Credentials, std::string> resolve_credentials(const std::string& 
   const char* home = std::getenv("HOME");
   const bool have_default = (env && *env) || (home && std::filesystem::exists(std::string(home) + "/.kube/config"));
   if (have_default) return kube::load_kubeconfig(std::string{}, context);
-  if (std::getenv("KUBERNETES_SERVICE_HOST")) return kube::in_cluster_credentials();
+  if (std::getenv("KUBERNETES_SERVICE_HOST")) {
+    // CANARY_GUARD_SERVICEACCOUNT_DIR: where token, ca.crt and namespace are (tests run the daemon as a real service
+    // account outside a pod); default the kubelet's mount.
+    const char* dir = std::getenv("CANARY_GUARD_SERVICEACCOUNT_DIR");
+    return dir && *dir ? kube::in_cluster_credentials(dir) : kube::in_cluster_credentials();
+  }
   return unexpected(std::string(
       "no Kubernetes credentials: pass --kubeconfig, set [kubernetes] kubeconfig, set $KUBECONFIG, create "
       "~/.kube/config, or run in a pod with a service account"));
