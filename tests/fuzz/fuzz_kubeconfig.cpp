@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -28,13 +29,19 @@ using namespace canary_guard;
 }
 
 const std::string& scratch_dir() {
-  static const std::string dir = [] {
+  // Never destroyed, so the atexit handler below can still read it (it is registered before the string exists).
+  static const std::string* const dir = [] {
     const char* tmp = std::getenv("TMPDIR");
     std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/cg-fuzz-kubeconfig-XXXXXX";
     if (!mkdtemp(templ.data())) fail("mkdtemp failed");
-    return templ;
+    // Gone at a normal exit; a crash leaves it, next to the input that crashed, for a look.
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(scratch_dir(), ec);
+    });
+    return new std::string(templ);
   }();
-  return dir;
+  return *dir;
 }
 
 void write_file(const std::string& path, std::string_view content) {
