@@ -207,6 +207,12 @@ query = 'sum(rate(http_requests_total{namespace="${namespace}",code=~"5.."}[${in
 # bake-time=5 min;progress-deadline=-1s;crashloop-restarts=1e9
 """)
 
+# Around the dotted-key bound (config/load.cpp key_too_deep; the crash itself needed ~40,000 parts, more than the 64 KiB
+# the runs allow, so tests/unit/config_load_test.cpp holds that regression): 33 parts, and 32-part keys in 250 nested
+# inline tables (8,000 levels, which toml++ must survive).
+write("config", "key-33-parts", "[" + ".".join(["a"] * 33) + "]\nx = 1\n")
+write("config", "deep-inline", "x = {" + " = {".join([".".join(["a"] * 32)] * 250) + " = 1" + "}" * 250 + "\n")
+
 # fuzz_http_request: byte 0 = bytes per read - 1, then what the client sent.
 write("http_request", "prometheus-scrape", bytes([127]) + b"GET /metrics HTTP/1.1\r\nHost: 10.0.0.5:9464\r\n"
       b"User-Agent: Prometheus/2.42.0\r\nAccept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n"
