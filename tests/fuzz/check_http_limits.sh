@@ -14,5 +14,7 @@ check() {  # what server_pattern fuzzer_pattern
 check "header limit" 'header_limit\(8192\)' 'kHeaderLimit = 8192;'
 check "body limit" 'body_limit\(64 \* 1024\)' 'kBodyLimit = 64 \* 1024;'
 if [ "$ok" = 1 ]; then echo "check_http_limits: the fuzzer uses the server's limits (header 8192, body 65536)"; exit 0; fi
-echo "check_http_limits: update kHeaderLimit/kBodyLimit in $fuzzer to the server's limits" >&2
+echo "check_http_limits: the server now sets:" >&2
+grep -nE 'header_limit|body_limit|kMax[A-Za-z]*Bytes *=' "$server" "${server%.cpp}.hpp" >&2 || true
+echo "check_http_limits: update kHeaderLimit/kBodyLimit in $fuzzer (and these patterns) to the server's limits" >&2
 exit 1

@@ -7,6 +7,7 @@
 # dpkg -s must then know nothing of it. A user the test's install created is deleted again.
 #   test_deb.sh BUILD_DIR
 set -euo pipefail
+# --version prints "canary-guard <version>", possibly followed by " (<git revision>)".
 build=$(cd "$1" && pwd)
 fail() { echo "test_deb: FAIL: $*" >&2; exit 1; }
 [ -x "$build/daemon/canary-guard" ] || fail "no $build/daemon/canary-guard: build the tree first"
@@ -61,7 +62,7 @@ if grep -q '/usr/local\|/build/\|/work/' "$scratch/contents"; then fail "a build
 # Offline: extract into a scratch root; the sysusers/tmpfiles entries applied there; the extracted binary runs.
 root=$scratch/root
 dpkg-deb -x "$deb" "$root"
-"$root/usr/bin/canary-guard" --version | grep -qx "canary-guard $version" || fail "extracted --version"
+"$root/usr/bin/canary-guard" --version | grep -Eq "^canary-guard $version( |$)" || fail "extracted --version"
 "$root/usr/bin/canary-guard" check-config "$root/etc/canary-guard/canary-guard.toml" ||
   fail "check-config on the packaged example"
 mkdir -p "$root/etc"
@@ -83,7 +84,7 @@ fi
 installed=1
 dpkg -i "$deb" >"$scratch/dpkg.log" 2>&1 || { cat "$scratch/dpkg.log"; fail "dpkg -i"; }
 dpkg -s canary-guard | grep -q '^Status: install ok installed$' || fail "dpkg -s after install"
-/usr/bin/canary-guard --version | grep -qx "canary-guard $version" || fail "installed --version"
+/usr/bin/canary-guard --version | grep -Eq "^canary-guard $version( |$)" || fail "installed --version"
 /usr/bin/canary-guard check-config /etc/canary-guard/canary-guard.toml || fail "installed check-config"
 getent passwd canary-guard >/dev/null || fail "postinst did not create the canary-guard user"
 [ "$(stat -c '%a %U %G' /etc/canary-guard)" = "750 root canary-guard" ] ||
