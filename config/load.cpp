@@ -957,9 +957,76 @@ Expected<ListenAddress, std::string> parse_listen(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// toml++ 3.3 (Debian bookworm) recurses once per part of a dotted key or table header, with no bound of its own
+// (unlike arrays and inline tables, capped at 256 levels), so `[a.a.a...]` with ~40,000 parts overflowed the stack
+// (found by tests/fuzz/fuzz_config.cpp). No canary-guard key has more than 3 parts; refuse more than 32 before
+// parsing. A rough lexer suffices: it finds runs of bare or quoted key parts joined by dots (whitespace allowed, as in
+// keys), outside comments and multi-line strings; a value never has more than one dot in such a run (1.5, dates).
+constexpr int kMaxKeyParts = 32;
+
+std::optional<Diagnostic> key_too_deep(std::string_view s, std::string_view file) {
+  int line = 1, run_line = 0, run_col = 0, dots = 0;
+  std::size_t line_start = 0;
+  bool in_run = false;
+  auto start_run = [&](std::size_t i) {
+    if (in_run) return;
+    in_run = true;
+    dots = 0;
+    run_line = line;
+    run_col = static_cast<int>(i - line_start) + 1;
+  };
+  auto newline = [&](std::size_t i) {
+    ++line;
+    line_start = i + 1;
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '\n') {
+      newline(i);
+      in_run = false;
+    } else if (c == '#') {
+      while (i + 1 < s.size() && s[i + 1] != '\n') ++i;
+      in_run = false;
+    } else if (c == '"' || c == '\'') {
+      const std::string_view triple = c == '"' ? "\"\"\"" : "'''";
+      if (s.substr(i, 3) == triple) {  // a multi-line string: always a value
+        std::size_t j = i + 3;
+        while (j < s.size() && s.substr(j, 3) != triple) {
+          if (s[j] == '\n') newline(j);
+          if (c == '"' && s[j] == '\\' && j + 1 < s.size() && s[j + 1] != '\n') ++j;
+          ++j;
+        }
+        i = std::min(j + 2, s.size());
+        in_run = false;
+        continue;
+      }
+      start_run(i);  // a quoted key part (or a string value, which ends the run after it)
+      std::size_t j = i + 1;
+      while (j < s.size() && s[j] != c && s[j] != '\n') j += (c == '"' && s[j] == '\\' && j + 1 < s.size()) ? 2 : 1;
+      i = (j < s.size() && s[j] == c) ? j : j - 1;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') {
+      start_run(i);
+    } else if (c == '.') {
+      if (in_run && ++dots >= kMaxKeyParts)
+        return Diagnostic{std::string(file), run_line, run_col,
+                          "a key with more than " + std::to_string(kMaxKeyParts) +
+                              " parts (a.b.c...): not a canary-guard configuration, and deeper than the TOML parser "
+                              "can safely nest"};
+    } else if (c != ' ' && c != '\t') {
+      in_run = false;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 LoadResult load_string(std::string_view toml, std::string_view file_name) {
   if (toml.size() > kMaxConfigBytes)
     return unexpected(std::vector<Diagnostic>{{std::string(file_name), 0, 0, "file is larger than 1 MiB"}});
+  if (auto d = key_too_deep(toml, file_name)) return unexpected(std::vector<Diagnostic>{std::move(*d)});
   return Loader(toml, file_name).run(toml);
 }
 

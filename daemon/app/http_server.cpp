@@ -48,23 +48,6 @@ Expected<tcp::endpoint, std::string> parse_endpoint(const std::string& hp) {
   return tcp::endpoint(addr, static_cast<unsigned short>(p));
 }
 
-void Router::add(std::string method, std::string path, Handler handler) {
-  routes_.push_back(Route{std::move(method), std::move(path), std::move(handler)});
-}
-
-HttpResponse Router::route(const HttpRequest& req) const {
-  const std::string_view target(req.target);
-  const std::string_view path = target.substr(0, target.find('?'));
-  bool path_known = false;
-  for (const auto& r : routes_) {
-    if (r.path != path) continue;
-    path_known = true;
-    if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) return r.handler(req);
-  }
-  if (path_known) return HttpResponse{405, "text/plain", "method not allowed\n"};
-  return HttpResponse{404, "text/plain", "not found\n"};
-}
-
 HttpServer::HttpServer(asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready,
                        AnalysisFn analysis)
     : ioc_(ioc),
@@ -147,7 +130,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   beast::flat_buffer buffer(8192);
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.header_limit(8192);
+    parser.header_limit(kHeaderLimit);
     parser.body_limit(kMaxBodyBytes);
     stream.expires_after(std::chrono::seconds(10));
     boost::system::error_code ec;

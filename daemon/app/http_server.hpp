@@ -19,37 +19,9 @@
 #include <prometheus/registry.h>
 
 #include "config/expected.hpp"
+#include "daemon/app/router.hpp"
 
 namespace canary_guard::app {
-
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query as sent
-  std::string authorization;
-  std::string content_type;
-  std::string body;
-};
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "text/plain";
-  std::string body;
-};
-using Handler = std::function<HttpResponse(const HttpRequest&)>;
-
-// Exact paths (the query is ignored for matching); HEAD is served by a GET route. Unknown path: 404; known path,
-// other method: 405.
-class Router {
- public:
-  void add(std::string method, std::string path, Handler handler);
-  HttpResponse route(const HttpRequest& request) const;
-
- private:
-  struct Route {
-    std::string method, path;
-    Handler handler;
-  };
-  std::vector<Route> routes_;
-};
 
 class HttpServer {
  public:
@@ -67,8 +39,8 @@ class HttpServer {
   Router& router() { return router_; }
   // /healthz: empty when healthy, else why not (503). Default: always healthy (the process answers).
   void set_health(std::function<std::string()> health) { health_ = std::move(health); }
-  static constexpr int kMaxConnections = 64;
-  static constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
+  static constexpr int kMaxConnections = app::kMaxConnections;
+  static constexpr std::uint64_t kMaxBodyBytes = app::kMaxBodyBytes;
 
  private:
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);

@@ -387,6 +387,40 @@ TEST(ConfigLoad, FileErrorsAreDiagnostics) {
   EXPECT_NE(big.error()[0].message.find("larger than 1 MiB"), std::string::npos);
 }
 
+// Found with the config fuzz target (tests/fuzz/fuzz_config.cpp): toml++ 3.3 recurses once per dotted-key part, so a
+// table header or key of ~40,000 parts (80 KB, well inside the 1 MiB bound) overflowed the stack and check-config
+// died with SIGSEGV instead of printing a diagnostic. The loader now refuses keys of more than 32 parts first.
+TEST(ConfigLoad, DeeplyDottedKeysAreADiagnosticNotACrash) {
+  auto parts = [](int n) {
+    std::string k = "a";
+    for (int i = 1; i < n; ++i) k += ".a";
+    return k;
+  };
+  const int deep = 200'000;  // 400 KB
+  for (const std::string& text : {"[" + parts(deep) + "]\nx = 1\n", "[[" + parts(deep) + "]]\nx = 1\n",
+                                  "[policy]\n" + parts(deep) + " = 1\n",
+                                  "[" + std::string("\"q\" . ") + parts(deep) + "]\n"}) {
+    auto r = load_string(text, "deep.toml");
+    ASSERT_FALSE(r.has_value());
+    ASSERT_EQ(r.error().size(), 1u);
+    EXPECT_NE(r.error()[0].message.find("more than 32 parts"), std::string::npos) << format(r.error()[0]);
+    EXPECT_GE(r.error()[0].line, 1);
+  }
+  // The bound itself, and what is not a key: dots in strings, comments, numbers and dates.
+  auto at_bound = load_string("[" + parts(32) + "]\nx = 1\n", "t.toml");
+  if (!at_bound) {
+    EXPECT_EQ(at_bound.error()[0].message.find("more than 32 parts"), std::string::npos);
+  }
+  auto over = load_string("[" + parts(33) + "]\n", "t.toml");
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(format(over.error()[0]), "t.toml:1:2: error: a key with more than 32 parts (a.b.c...): not a canary-guard "
+                                     "configuration, and deeper than the TOML parser can safely nest");
+  const std::string dots(100, '.');
+  auto not_keys = load_string("# " + dots + "\n[server]\nlisten = \"" + dots + "\" # " + dots + "\n", "t.toml");
+  ASSERT_FALSE(not_keys.has_value());  // listen is not an address, but that is the only problem
+  EXPECT_EQ(not_keys.error()[0].message.find("more than 32 parts"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace canary_guard::config
 
