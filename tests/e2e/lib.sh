@@ -151,7 +151,7 @@ cg_start() {
   [ -f "$E2E_DIR/canary-guard.toml" ] && [ -z "${1:-}" ] || cg_config "${1:-}"
   CG_RUNS=$((CG_RUNS + 1))
   CG_LOG="$E2E_DIR/canary-guard.$CG_RUNS.log"
-  CG_PORT=$(free_port)
+  CG_PORT=${CG_LISTEN_PORT:-$(free_port)}
   "$CANARY_GUARD_BIN" run --config "$E2E_DIR/canary-guard.toml" --kubeconfig "$CANARY_GUARD_KUBECONFIG" \
     --listen "127.0.0.1:$CG_PORT" >"$CG_LOG" 2>&1 </dev/null &
   CG_PID=$!
