@@ -39,7 +39,10 @@ class AlertWiring {
   boost::asio::awaitable<void> watch_heartbeat();
   void stop();
   // Leader election: a follower answers the webhook with 503, so Alertmanager retries and reaches the leader.
-  void set_leading(std::function<bool()> leading) { leading_ = std::move(leading); }
+  void set_leading(std::function<bool()> leading) {
+    leading_ = leading;
+    if (pager_) pager_->set_leading(std::move(leading));
+  }
   AlertmanagerClient* client() { return client_.get(); }
 
  private:

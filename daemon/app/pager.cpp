@@ -93,6 +93,7 @@ asio::awaitable<void> Pager::run() {
   if (!client_) co_return;
   while (!stopped_) {
     const auto steady_now = std::chrono::steady_clock::now();
+    if (leading_ && !leading_()) entries_.clear();
     if (steady_now >= next_try_) {
       const TimePoint now = clock_.now();
       std::vector<const PageEntry*> due;

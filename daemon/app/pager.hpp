@@ -48,6 +48,9 @@ class Pager final : public guard::PageSink {
   boost::asio::awaitable<void> run();
   void stop();
   std::size_t size() const { return entries_.size(); }
+  // Leader election: only the leader pages. A process that stops leading forgets what it held (without resolving
+  // it: the new leader derives the same pages from the cluster and owns them now).
+  void set_leading(std::function<bool()> leading) { leading_ = std::move(leading); }
 
  private:
   struct Entry : PageEntry {
@@ -66,6 +69,7 @@ class Pager final : public guard::PageSink {
   std::chrono::steady_clock::time_point next_try_{};
   std::mt19937 rng_{std::random_device{}()};
   bool stopped_ = false;
+  std::function<bool()> leading_;
 };
 
 }  // namespace canary_guard::app
