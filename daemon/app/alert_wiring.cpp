@@ -32,25 +32,14 @@ AlertWiring::AlertWiring(asio::io_context& ioc, const config::Config& config, co
       started_(clock.now()) {
   if (!am_.url.empty()) client_ = std::make_unique<AlertmanagerClient>(ioc, am_.url);
   if (!config.notify.empty()) notifications_ = std::make_unique<Notifications>(ioc, config.notify, clock, metrics);
-  if (client_ && am_.own_alerts) {
-    pager_ = std::make_unique<Pager>(ioc, client_.get(), am_, clock, metrics,
-                                     [this](const guard::WorkloadKey& key, const guard::Page& p) {
-                                       if (!notifications_) return;
-                                       const char* ev = p.alertname == "CanaryGuardHeld"    ? "Held"
-                                                        : p.alertname == "CanaryGuardBlind" ? "Blind"
-                                                                                            : nullptr;
-                                       if (ev) notifications_->notify(Notice{ev, key, "warning", p.description, clock_.now()});
-                                     });
-  } else if (notifications_) {
-    // Held and Blind notifications come from the page conditions, with or without Alertmanager.
-    pager_ = std::make_unique<Pager>(ioc, nullptr, am_, clock, metrics,
-                                     [this](const guard::WorkloadKey& key, const guard::Page& p) {
-                                       const char* ev = p.alertname == "CanaryGuardHeld"    ? "Held"
-                                                        : p.alertname == "CanaryGuardBlind" ? "Blind"
-                                                                                            : nullptr;
-                                       if (ev) notifications_->notify(Notice{ev, key, "warning", p.description, clock_.now()});
-                                     });
-  }
+  // Held and Blind notifications come from the page conditions, with or without Alertmanager.
+  auto notify_raise = [this](const guard::WorkloadKey& key, const guard::Page& p) {
+    if (!notifications_) return;
+    const char* ev = p.alertname == "CanaryGuardHeld" ? "Held" : p.alertname == "CanaryGuardBlind" ? "Blind" : nullptr;
+    if (ev) notifications_->notify(Notice{ev, key, "warning", p.description, clock_.now()});
+  };
+  AlertmanagerClient* poster = am_.own_alerts ? client_.get() : nullptr;
+  if (poster || notifications_) pager_ = std::make_unique<Pager>(ioc, poster, am_, clock, metrics, notify_raise);
 }
 
 void AlertWiring::start() {
