@@ -42,6 +42,10 @@ struct ServerSection {
   std::string listen = "127.0.0.1:9464";  // as written
   std::string host = "127.0.0.1";         // without IPv6 brackets
   std::uint16_t port = 9464;              // 0: let the kernel choose (tests)
+  // TLS for every endpoint when both are set (PEM; the certificate file may hold the chain). Re-read when either
+  // file changes (a renewed certificate applies to new connections without a restart). Empty: plain HTTP.
+  std::string cert_file;
+  std::string key_file;
 };
 
 enum class LogLevel { trace, debug, info, warn, error };

@@ -41,7 +41,7 @@ const std::vector<SectionSchema> kSchema{
     {"pods",
      {"crashloop_restarts", "crashloop_unready_restarts", "image_pull_grace", "config_error_grace", "oom_kills", "schedule_grace",
       "unschedulable_is_failure", "ready_grace"}},
-    {"server", {"listen"}},
+    {"server", {"listen", "cert_file", "key_file"}},
     {"log", {"level", "format"}},
     {"prometheus",
      {"url", "timeout", "eval_lag", "bearer_token_file", "basic_auth_user", "basic_auth_password_file", "ca_file",
@@ -498,6 +498,10 @@ class Loader {
   }
 
   void server(const toml::table& t, ServerSection& s) {
+    const auto* cert = read_string(t, "cert_file", s.cert_file);
+    const auto* key = read_string(t, "key_file", s.key_file);
+    if (cert && !key) add(*cert, path("cert_file") + ": needs key_file: TLS takes both, or neither");
+    if (key && !cert) add(*key, path("key_file") + ": needs cert_file: TLS takes both, or neither");
     std::string text;
     const auto* n = read_string(t, "listen", text);
     if (!n) return;

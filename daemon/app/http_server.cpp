@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <array>
 #include <charconv>
@@ -13,6 +14,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "daemon/app/process_metrics.hpp"
+#include "daemon/app/server_tls.hpp"
 #include <spdlog/spdlog.h>
 
 namespace canary_guard::app {
@@ -77,6 +79,15 @@ HttpServer::HttpServer(asio::io_context& ioc, std::shared_ptr<prometheus::Regist
   });
 }
 
+HttpServer::~HttpServer() = default;
+
+Expected<Ok, std::string> HttpServer::enable_tls(const std::string& cert_file, const std::string& key_file) {
+  auto t = std::make_unique<ServerTls>(cert_file, key_file);
+  if (auto l = t->load(); !l) return unexpected(l.error());
+  tls_ = std::move(t);
+  return Ok{};
+}
+
 Expected<Ok, std::string> HttpServer::listen(const std::string& hp) {
   auto ep = parse_endpoint(hp);
   if (!ep) return unexpected(ep.error());
@@ -126,13 +137,36 @@ asio::awaitable<void> HttpServer::run() {
 }
 
 asio::awaitable<void> HttpServer::session(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+  beast::tcp_stream plain(std::move(socket));
+  if (!tls_) {
+    co_await serve(plain);
+    co_return;
+  }
+  // The handshake shares the request's 10 s: a client that connects and says nothing holds a slot for 10 s at most.
+  auto ctx = tls_->current();
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(plain), *ctx);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+  boost::system::error_code ec;
+  co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    spdlog::debug("component=http event=tls_handshake_failed error=\"{}\"", ec.message());
+    co_return;
+  }
+  co_await serve(stream);
+  // close_notify, bounded: a peer that does not answer costs at most 2 s.
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::serve(Stream& stream) {
+  auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer(8192);
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(kMaxBodyBytes);
-    stream.expires_after(std::chrono::seconds(10));
+    lowest.expires_after(std::chrono::seconds(10));
     boost::system::error_code ec;
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     http::response<http::string_body> res;
@@ -145,16 +179,16 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       res.set(http::field::content_type, "text/plain");
       res.keep_alive(false);
       res.prepare_payload();
-      stream.expires_after(std::chrono::seconds(2));
+      lowest.expires_after(std::chrono::seconds(2));
       co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
-      // Lingering close: read and drop what the client is still sending (bounded), so that closing does not reset
-      // the connection before the client has read the status.
-      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      // Lingering close: read and drop what the client is still sending (bounded, below TLS: the bytes are not
+      // decrypted), so that closing does not reset the connection before the client has read the status.
+      lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
       std::array<char, 16 * 1024> sink;
       std::size_t drained = 0;
-      stream.expires_after(std::chrono::seconds(2));
+      lowest.expires_after(std::chrono::seconds(2));
       while (!ec && drained < 8 * kMaxBodyBytes) {
-        drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+        drained += co_await lowest.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
       }
       co_return;
     }
@@ -178,7 +212,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       res.body().clear();
       res.content_length(n);  // HEAD: the length a GET would send, no body
     }
-    stream.expires_after(std::chrono::seconds(10));
+    lowest.expires_after(std::chrono::seconds(10));
     co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
     if (ec || !res.keep_alive()) co_return;
   }

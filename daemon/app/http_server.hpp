@@ -3,7 +3,9 @@
 // synced), /analysis (the live metric analysis as JSON, daemon/app/analysis_json.hpp), and routes the wiring adds
 // (POST /v1/alertmanager). Routing (Router: a function from request to response, unit-tested without sockets) is
 // apart from the transport (HttpServer: coroutines on the io_context thread). Limits: headers 8 KiB (431), bodies
-// 1 MiB (413), 10 s per read and per write, at most kMaxConnections connections at once (more are closed at once).
+// 1 MiB (413), 10 s per request read (headers and body together, so a client trickling bytes is cut off at 10 s)
+// and per write, at most kMaxConnections connections at once (more are closed at once). TLS when enable_tls() was
+// called ([server] cert_file / key_file, server_tls.hpp): the same routes, nothing served in the clear.
 // Owned by the daemon wiring.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
@@ -23,6 +25,8 @@
 
 namespace canary_guard::app {
 
+class ServerTls;
+
 class HttpServer {
  public:
   // Empty when ready; otherwise why not (the body of a 503 from /readyz).
@@ -31,8 +35,12 @@ class HttpServer {
   using AnalysisFn = std::function<std::string()>;
   HttpServer(boost::asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready,
              AnalysisFn analysis = {});
+  ~HttpServer();
   // Binds (port 0 picks a free one). Start-up error: returned, the caller exits non-zero.
   Expected<Ok, std::string> listen(const std::string& host_port);
+  // Serve TLS only; the files are loaded now (the error names the file) and re-read when they change.
+  Expected<Ok, std::string> enable_tls(const std::string& cert_file, const std::string& key_file);
+  bool tls() const { return tls_ != nullptr; }
   unsigned short port() const;
   boost::asio::awaitable<void> run();
   void stop();
@@ -44,6 +52,8 @@ class HttpServer {
 
  private:
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  template <class Stream>
+  boost::asio::awaitable<void> serve(Stream& stream);
   boost::asio::io_context& ioc_;
   std::shared_ptr<prometheus::Registry> registry_;
   ReadyFn ready_;
@@ -52,6 +62,7 @@ class HttpServer {
   Router router_;
   std::function<std::string()> health_;
   int sessions_ = 0;
+  std::unique_ptr<ServerTls> tls_;
 };
 
 // "127.0.0.1:9464", "[::1]:9464", ":9464" -> endpoint; error text otherwise.

@@ -24,6 +24,7 @@
 #include "daemon/app/metrics.hpp"
 #include "daemon/app/notify.hpp"
 #include "daemon/app/prom_source.hpp"
+#include "daemon/app/status_endpoint.hpp"
 #include "daemon/guard/analyzer.hpp"
 #include "daemon/app/wiring.hpp"
 #include "daemon/guard/controller.hpp"
@@ -94,6 +95,9 @@ int run_guard(const RunOptions& opts) {
   HttpServer::AnalysisFn analysis_body;
   if (analyzer) analysis_body = [&analyzer] { return render_analysis(analyzer->snapshot()); };
   HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.not_ready(); }, analysis_body);
+  http.router().add("GET", "/status", [&controller, &analyzer](const HttpRequest& req) {
+    return status_response(controller, analyzer.get(), req);
+  });
   (*alerts)->attach(http, controller);
   std::unique_ptr<LeaderElector> elector;
   if (cfg.leader_election.enabled) {
@@ -107,12 +111,18 @@ int run_guard(const RunOptions& opts) {
       return elector->healthy() ? std::string() : "lost the leader lease and cannot renew it";
     });
   }
+  if (!cfg.server.cert_file.empty()) {
+    if (auto t = http.enable_tls(cfg.server.cert_file, cfg.server.key_file); !t) {
+      std::cerr << "error: " << t.error() << '\n';
+      return 2;
+    }
+  }
   if (auto l = http.listen(cfg.server.listen); !l) {
     std::cerr << "error: " << l.error() << '\n';
     return 2;
   }
-  spdlog::info("component=main event=start version={} credentials=\"{}\" listen={} dry_run={}", kVersion,
-               creds->source, cfg.server.listen, cfg.defaults.dry_run);
+  spdlog::info("component=main event=start version={} credentials=\"{}\" listen={} tls={} dry_run={}", kVersion,
+               creds->source, cfg.server.listen, http.tls(), cfg.defaults.dry_run);
 
   auto log_crash = [](const char* what) {
     return [what](std::exception_ptr e) {

@@ -84,14 +84,23 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
   if (!dss) co_return unexpected(dss.error());
   auto crs = co_await list_views<probes::ControllerRevisionView>(c, kube::paths::controllerrevisions(ns));
   if (!crs) co_return unexpected(crs.error());
+  StatusObjects objects;
+  for (const auto& v : *deps) objects.deployments.push_back(&v);
+  for (const auto& v : *rss) objects.replicasets.push_back(&v);
+  for (const auto& v : *dss) objects.daemonsets.push_back(&v);
+  for (const auto& v : *crs) objects.revisions.push_back(&v);
+  co_return build_status(objects);
+}
 
+std::vector<StatusRow> build_status(const StatusObjects& objects) {
   std::multimap<std::string, const probes::ReplicaSetView*> rs_by_owner;
-  for (const auto& rs : *rss) rs_by_owner.emplace(rs.meta.controller_uid, &rs);
+  for (const auto* rs : objects.replicasets) rs_by_owner.emplace(rs->meta.controller_uid, rs);
   std::multimap<std::string, const probes::ControllerRevisionView*> cr_by_owner;
-  for (const auto& cr : *crs) cr_by_owner.emplace(cr.meta.controller_uid, &cr);
+  for (const auto* cr : objects.revisions) cr_by_owner.emplace(cr->meta.controller_uid, cr);
 
   std::vector<StatusRow> rows;
-  for (const auto& d : *deps) {
+  for (const auto* dp : objects.deployments) {
+    const auto& d = *dp;
     StatusRow row;
     row.kind = "Deployment";
     row.ns = d.meta.ns;
@@ -124,7 +133,8 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
     fill_guard_columns(row, revs);
     rows.push_back(std::move(row));
   }
-  for (const auto& ds : *dss) {
+  for (const auto* dsp : objects.daemonsets) {
+    const auto& ds = *dsp;
     StatusRow row;
     row.kind = "DaemonSet";
     row.ns = ds.meta.ns;
@@ -162,7 +172,7 @@ boost::asio::awaitable<Result<std::vector<StatusRow>>> collect_status(kube::Clie
   std::sort(rows.begin(), rows.end(), [](const StatusRow& a, const StatusRow& b) {
     return std::tie(a.ns, a.kind, a.name) < std::tie(b.ns, b.kind, b.name);
   });
-  co_return rows;
+  return rows;
 }
 
 void print_table(const std::vector<StatusRow>& rows, std::ostream& out) {

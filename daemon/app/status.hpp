@@ -14,6 +14,7 @@
 
 #include "daemon/app/analysis_json.hpp"
 #include "daemon/kube/client.hpp"
+#include "probes/objects.hpp"
 
 namespace canary_guard::app {
 
@@ -38,7 +39,17 @@ struct StatusRow {
   std::optional<std::vector<LiveCheck>> checks_live;
 };
 
-// Lists from the API (namespace "" = all) and builds the rows, sorted by namespace, kind, name.
+// The objects a status is built from (borrowed: lists read from the API, or the daemon's informer caches).
+struct StatusObjects {
+  std::vector<const probes::DeploymentView*> deployments;
+  std::vector<const probes::ReplicaSetView*> replicasets;
+  std::vector<const probes::DaemonSetView*> daemonsets;
+  std::vector<const probes::ControllerRevisionView*> revisions;
+};
+// The rows, sorted by namespace, kind, name (pure: the same objects give the same rows).
+std::vector<StatusRow> build_status(const StatusObjects& objects);
+
+// Lists from the API (namespace "" = all) and builds the rows (build_status).
 boost::asio::awaitable<kube::Result<std::vector<StatusRow>>> collect_status(kube::Client& client, std::string ns);
 
 void print_table(const std::vector<StatusRow>& rows, std::ostream& out);

@@ -71,6 +71,11 @@ class Controller {
   bool synced() const;
   // Empty when ready (/readyz 200): every informer listed and live. Otherwise which one is not, and why.
   std::string not_ready() const;
+  // The informer caches, read-only (the daemon's GET /status builds `canary-guard status` rows from them).
+  const kube::NamespacedInformer<probes::DeploymentView>& deployment_cache() const { return deployments_; }
+  const kube::NamespacedInformer<probes::ReplicaSetView>& replicaset_cache() const { return replicasets_; }
+  const kube::NamespacedInformer<probes::DaemonSetView>& daemonset_cache() const { return daemonsets_; }
+  const kube::NamespacedInformer<probes::ControllerRevisionView>& revision_cache() const { return revisions_; }
 
  private:
   class CacheView;

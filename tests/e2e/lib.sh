@@ -539,14 +539,20 @@ cg_alerts_config() {
     "$E2E_DIR/webhook-token" "$extra" >>"$E2E_DIR/canary-guard.toml"
 }
 
-# alerts_route: the sandbox's Alertmanager sends alerts with namespace=$NS to this test's daemon (after cg_start);
-# the route goes again at the end of the test.
+# alerts_route [CA_FILE]: the sandbox's Alertmanager sends alerts with namespace=$NS to this test's daemon (after
+# cg_start); with CA_FILE over https, verifying the daemon's certificate against it. The route goes again at the end
+# of the test.
 alerts_route() {
+  local scheme=http ca=""
   cp "$E2E_DIR/webhook-token" "$CG_SANDBOX_DIR/alertmanager-token-$NS"
-  "$E2E_ROOT/scripts/sandbox" route-alerts "$NS" "http://127.0.0.1:$CG_PORT/v1/alertmanager" \
-    "$CG_SANDBOX_DIR/alertmanager-token-$NS" >&2
-  E2E_CLEANUP_CMDS+=("'$E2E_ROOT/scripts/sandbox' route-alerts '$NS' --remove; rm -f '$CG_SANDBOX_DIR/alertmanager-token-$NS'")
-  say "Alertmanager routes namespace=$NS to 127.0.0.1:$CG_PORT"
+  if [ -n "${1:-}" ]; then
+    scheme=https ca="$CG_SANDBOX_DIR/alertmanager-ca-$NS.crt"
+    cp "$1" "$ca"
+  fi
+  "$E2E_ROOT/scripts/sandbox" route-alerts "$NS" "$scheme://127.0.0.1:$CG_PORT/v1/alertmanager" \
+    "$CG_SANDBOX_DIR/alertmanager-token-$NS" ${ca:+"$ca"} >&2
+  E2E_CLEANUP_CMDS+=("'$E2E_ROOT/scripts/sandbox' route-alerts '$NS' --remove; rm -f '$CG_SANDBOX_DIR/alertmanager-token-$NS' '$CG_SANDBOX_DIR/alertmanager-ca-$NS.crt'")
+  say "Alertmanager routes namespace=$NS to $scheme://127.0.0.1:$CG_PORT"
 }
 
 # prom_rule NAME YAML_RULES: a rule file for the sandbox's Prometheus (group NAME, evaluated every second), loaded

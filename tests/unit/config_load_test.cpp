@@ -466,6 +466,32 @@ TEST(ConfigAlertmanager, DefaultsKeysAndErrors) {
   }
 }
 
+// [server] cert_file / key_file (issue #12 §4): TLS takes both or neither, and the error points at the one given.
+TEST(ConfigServer, TlsFilesComeInPairs) {
+  auto ok = canary_guard::config::load_string("[server]\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\n", "t.toml");
+  ASSERT_TRUE(ok) << canary_guard::config::format(ok.error().front());
+  EXPECT_EQ(ok->server.cert_file, "/c.pem");
+  EXPECT_EQ(ok->server.key_file, "/k.pem");
+  auto plain = canary_guard::config::load_string("", "t.toml");
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->server.cert_file.empty());
+  struct Row {
+    std::string toml, want;
+  };
+  const std::vector<Row> rows = {
+      {"[server]\ncert_file = \"/c.pem\"\n", "t.toml:2:13: error: server.cert_file: needs key_file"},
+      {"[server]\nkey_file = \"/k.pem\"\n", "t.toml:2:12: error: server.key_file: needs cert_file"},
+      {"[server]\ncert_file = 1\nkey_file = \"/k\"\n", "server.cert_file"},
+  };
+  for (const auto& r : rows) {
+    auto bad = canary_guard::config::load_string(r.toml, "t.toml");
+    ASSERT_FALSE(bad) << r.toml;
+    std::string all;
+    for (const auto& d : bad.error()) all += canary_guard::config::format(d) + "\n";
+    EXPECT_NE(all.find(r.want), std::string::npos) << "got: " << all;
+  }
+}
+
 // [leader_election] (issue #13 §1): client-go's timing rule is a config error with its position.
 TEST(ConfigLeaderElection, DefaultsAndTheTimingRule) {
   auto c = canary_guard::config::load_string("[leader_election]\nenabled = true\n", "t.toml");
