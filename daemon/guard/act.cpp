@@ -53,12 +53,22 @@ class Acting {
       ctx_.metrics->pod_signal(obs_.key.ns, obs_.key.name, rec.reason.substr(11));
   }
   // write_record through the writer, remembering what was written until the cache shows it (read-your-writes).
+  // A record that replaces one is a compare-and-swap on the text this process last saw or wrote (Revision::*_text,
+  // or what it wrote since: st_.written). When the swap fails (another writer), what we wrote is forgotten, so the
+  // next observation believes the cache, and the error (a conflict) requeues the workload.
   awaitable<Result<Ok>> write(const Revision& rev, std::optional<VerdictRecord> v, std::optional<RollbackRecord> r) {
-    auto res = co_await ctx_.writer.write_record(obs_, rev, v, r);
+    Revision expected = rev;
+    if (auto it = st_.written.find(rev.name); it != st_.written.end()) {
+      if (it->second.verdict) expected.verdict_text = *it->second.verdict;
+      if (it->second.rollback) expected.rollback_text = *it->second.rollback;
+    }
+    auto res = co_await ctx_.writer.write_record(obs_, expected, v, r);
     if (res) {
       auto& w = st_.written[rev.name];
       if (v) w.verdict = format_verdict(*v);
       if (r) w.rollback = format_rollback(*r);
+    } else if (res.error().kind == kube::ErrorKind::conflict) {
+      st_.written.erase(rev.name);
     }
     co_return res;
   }
@@ -123,13 +133,15 @@ awaitable<Result<std::optional<ActOutcome>>> Acting::patch_checked(const Revisio
 }
 
 awaitable<Result<ActOutcome>> Acting::after_patch(RollbackRecord rec, const Revision& owner) {
-  count_rollback(rec);
-  // The Event goes out without being awaited, so the `waiting` record follows the PATCH at once. A crash between
-  // the two leaves `started` with the workload on the target: the next start confirms it and tells again.
-  event("Warning", "RollbackStarted", d_.message);
+  // The `waiting` record first, as a compare-and-swap on `started`: of two processes that both believe they lead
+  // and both see the workload on the target, one moves the record on and tells; the other's swap fails and it
+  // re-reads. A crash between the PATCH and this write leaves `started` with the workload on the target: the next
+  // start confirms it and tells then.
   rec.state = RollbackState::waiting;
   auto r = co_await write(owner, std::nullopt, rec);
   if (!r) co_return unexpected(r.error());
+  count_rollback(rec);
+  event("Warning", "RollbackStarted", d_.message);
   decided(d_);
   co_return ActOutcome{};
 }

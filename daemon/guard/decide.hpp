@@ -32,6 +32,10 @@ struct Revision {
   std::string template_fingerprint;  // canonical template fingerprint (kube::template_fingerprint)
   std::optional<VerdictRecord> verdict;
   std::optional<RollbackRecord> rollback;  // present on a revision the guard rolled back away from
+  // The annotations' text as read (or as this process last wrote it): a write that replaces a record tests this
+  // value first (compare-and-swap), so two writers cannot both move one record on. Empty: no such annotation.
+  std::string verdict_text;
+  std::string rollback_text;
 };
 
 // Something a probe concluded about the current revision.

@@ -29,15 +29,49 @@ std::string revision_path(const Observation& obs, const std::string& name) {
 
 }  // namespace
 
+RecordPatch record_patch(const Revision& rev, const std::optional<std::string>& verdict_text,
+                         const std::optional<std::string>& rollback_text) {
+  const bool swap = (verdict_text && !rev.verdict_text.empty()) || (rollback_text && !rev.rollback_text.empty());
+  if (!swap) {
+    nlohmann::json ann = nlohmann::json::object();
+    if (verdict_text) ann[std::string(kVerdictAnnotation)] = *verdict_text;
+    if (rollback_text) ann[std::string(kRollbackAnnotation)] = *rollback_text;
+    return {kube::PatchType::merge, nlohmann::json{{"metadata", {{"annotations", ann}}}}.dump()};
+  }
+  // JSON pointer: "/" in a key is "~1" (RFC 6901); our keys have no "~".
+  auto pointer = [](std::string_view key) {
+    std::string p = "/metadata/annotations/";
+    for (char ch : key) p += ch == '/' ? std::string("~1") : std::string(1, ch);
+    return p;
+  };
+  nlohmann::json ops = nlohmann::json::array();
+  auto field = [&](std::string_view key, const std::optional<std::string>& text, const std::string& old) {
+    if (!text) return;
+    if (!old.empty()) ops.push_back({{"op", "test"}, {"path", pointer(key)}, {"value", old}});
+    ops.push_back({{"op", "add"}, {"path", pointer(key)}, {"value", *text}});  // add replaces an existing member
+  };
+  field(kVerdictAnnotation, verdict_text, rev.verdict_text);
+  field(kRollbackAnnotation, rollback_text, rev.rollback_text);
+  return {kube::PatchType::json, ops.dump()};
+}
+
 awaitable<Result<Ok>> KubeWriter::write_record(const Observation& obs, const Revision& rev,
                                                std::optional<VerdictRecord> verdict,
                                                std::optional<RollbackRecord> rollback) {
-  nlohmann::json ann = nlohmann::json::object();
-  if (verdict) ann[std::string(kVerdictAnnotation)] = format_verdict(*verdict);
-  if (rollback) ann[std::string(kRollbackAnnotation)] = format_rollback(*rollback);
-  nlohmann::json body = {{"metadata", {{"annotations", ann}}}};
-  auto r = co_await client_.patch(revision_path(obs, rev.name), kube::PatchType::merge, body.dump());
-  if (!r) co_return unexpected(r.error());
+  std::optional<std::string> v, rb;
+  if (verdict) v = format_verdict(*verdict);
+  if (rollback) rb = format_rollback(*rollback);
+  auto patch = record_patch(rev, v, rb);
+  auto r = co_await client_.patch(revision_path(obs, rev.name), patch.type, patch.body);
+  if (!r) {
+    auto e = r.error();
+    // A failed `test`: another writer moved the record on since we read it (a second process that also believes it
+    // leads). Reported as a conflict: the caller forgets what it wrote and re-reads.
+    if (patch.type == kube::PatchType::json && (e.kind == kube::ErrorKind::invalid || e.kind == kube::ErrorKind::conflict))
+      co_return unexpected(kube::make_error(kube::ErrorKind::conflict,
+                                            "the record on " + rev.name + " changed since it was read: " + e.message));
+    co_return unexpected(std::move(e));
+  }
   co_return Ok{};
 }
 

@@ -17,17 +17,19 @@ constexpr std::chrono::seconds kLagRecheck{1};          // a lagging status is l
 void overlay_records(Revision& r, const probes::KeyValues& cached, std::map<std::string, WorkloadState::Written>& written) {
   auto it = written.find(r.name);
   if (it == written.end()) return;
-  auto apply = [&](std::optional<std::string>& mine, std::string_view key, auto parse, auto& field) {
+  auto apply = [&](std::optional<std::string>& mine, std::string_view key, auto parse, auto& field,
+                   std::string& text) {
     if (!mine) return;
     const std::string* c = probes::find_value(cached, key);
     if (c && *c == *mine) {
       mine.reset();  // the cache has it
     } else {
       field = parse(*mine, r.hash);
+      text = *mine;
     }
   };
-  apply(it->second.verdict, kVerdictAnnotation, parse_verdict, r.verdict);
-  apply(it->second.rollback, kRollbackAnnotation, parse_rollback, r.rollback);
+  apply(it->second.verdict, kVerdictAnnotation, parse_verdict, r.verdict, r.verdict_text);
+  apply(it->second.rollback, kRollbackAnnotation, parse_rollback, r.rollback, r.rollback_text);
   if (!it->second.verdict && !it->second.rollback) written.erase(it);
 }
 

@@ -32,10 +32,14 @@ Revision revision_of(const View& v, std::string hash, std::int64_t number) {
   r.hash = std::move(hash);
   r.number = number;
   r.template_fingerprint = v.template_hash;
-  if (const std::string* t = probes::find_value(v.meta.annotations, kVerdictAnnotation))
+  if (const std::string* t = probes::find_value(v.meta.annotations, kVerdictAnnotation)) {
     r.verdict = parse_verdict(*t, r.hash);
-  if (const std::string* t = probes::find_value(v.meta.annotations, kRollbackAnnotation))
+    r.verdict_text = *t;
+  }
+  if (const std::string* t = probes::find_value(v.meta.annotations, kRollbackAnnotation)) {
     r.rollback = parse_rollback(*t, r.hash);
+    r.rollback_text = *t;
+  }
   return r;
 }
 

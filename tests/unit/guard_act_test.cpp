@@ -29,12 +29,18 @@ struct FakeWriter final : Writer {
   FreshRollback fresh;
   bool fail_prepare = false;
   std::int64_t generation_after = 8;
+  // The rollback state whose record write loses its compare-and-swap (another writer moved the record on).
+  std::optional<RollbackState> swap_lost_on;
+  std::vector<std::string> expected_rollback_texts;  // Revision::rollback_text of each record write, in order
 
   asio::awaitable<Result<Ok>> write_record(const Observation&, const Revision& rev, std::optional<VerdictRecord> v,
                                            std::optional<RollbackRecord> r) override {
     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     calls.push_back("record:" + rev.hash + ":" + (v ? std::string(to_string(v->verdict)) : "-") + ":" +
                     (r ? std::string(to_string(r->state)) : "-"));
+    expected_rollback_texts.push_back(rev.rollback_text);
+    if (r && swap_lost_on && r->state == *swap_lost_on)
+      co_return unexpected(cg::kube::make_error(cg::kube::ErrorKind::conflict, "the record changed since it was read"));
     co_return Ok{};
   }
   asio::awaitable<Result<FreshRollback>> prepare_rollback(const Observation&, const Revision& target) override {
@@ -132,13 +138,18 @@ TEST(Act, RollbackWritesIntentThenPatchesThenWaiting) {
   auto r = rig.run(obs(), rollback_decision(), st);
   ASSERT_TRUE(r);
   const auto& c = rig.writer.calls;
-  // Intent (failed verdict + started) and the fresh GETs run together; then the PATCH, the Event, `waiting`.
+  // Intent (failed verdict + started) and the fresh GETs run together; then the PATCH, `waiting` (a swap on the
+  // `started` text just written), then the Event.
   ASSERT_EQ(c.size(), 5u) << testing::PrintToString(c);
   EXPECT_TRUE((c[0] == "record:b:failed:started" && c[1] == "prepare:a") ||
               (c[1] == "record:b:failed:started" && c[0] == "prepare:a"));
   EXPECT_EQ(c[2], "send");
-  EXPECT_EQ(c[3], "event:RollbackStarted");
-  EXPECT_EQ(c[4], "record:b:-:waiting");
+  EXPECT_EQ(c[3], "record:b:-:waiting");
+  EXPECT_EQ(c[4], "event:RollbackStarted");
+  ASSERT_EQ(rig.writer.expected_rollback_texts.size(), 2u);
+  EXPECT_EQ(rig.writer.expected_rollback_texts[0], "");  // a first record: nothing to test
+  EXPECT_NE(rig.writer.expected_rollback_texts[1].find("started"), std::string::npos)
+      << "the `waiting` write must test the `started` text this process wrote";
   EXPECT_TRUE(rig.slots.holds("Deployment/shop/web"));
   EXPECT_EQ(st.min_generation, 8);
   EXPECT_EQ(rig.metrics.rollbacks, 1);
@@ -351,4 +362,18 @@ TEST(Act, ARollbackIsNotStoppedByTheGuardsOwnPause) {
   WorkloadState st;
   ASSERT_TRUE(rig.run(obs(), rollback_decision(), st));
   EXPECT_NE(std::find(rig.writer.calls.begin(), rig.writer.calls.end(), "send"), rig.writer.calls.end());
+}
+
+// Two processes that both believe they lead (issue #13 §1): the one whose `waiting` swap fails tells nothing, counts
+// nothing, forgets what it wrote (so its next observation believes the cache) and returns the conflict (requeue).
+TEST(Act, LostRecordSwapTellsNothingAndForgetsItsWrite) {
+  Rig rig;
+  rig.writer.swap_lost_on = RollbackState::waiting;
+  WorkloadState st;
+  auto r = rig.run(obs(), rollback_decision(), st);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, cg::kube::ErrorKind::conflict);
+  EXPECT_TRUE(rig.writer.events.empty()) << testing::PrintToString(rig.writer.events);
+  EXPECT_EQ(rig.metrics.rollbacks, 0);
+  EXPECT_EQ(st.written.count("web-b"), 0u);
 }
