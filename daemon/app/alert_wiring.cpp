@@ -99,6 +99,7 @@ void AlertWiring::attach(HttpServer& server, guard::Controller& controller) {
     return webhook_->handle(r);
   });
   controller.set_alerts(&store_, client_.get());
+  controller_ = &controller;
 }
 
 asio::awaitable<void> AlertWiring::watch_heartbeat() {
@@ -111,6 +112,8 @@ asio::awaitable<void> AlertWiring::watch_heartbeat() {
     const bool now_blind = now - last > am_.heartbeat_timeout;
     if (now_blind != blind) {
       blind = now_blind;
+      store_.set_blind(blind ? std::optional<TimePoint>(last + am_.heartbeat_timeout) : std::nullopt);
+      if (controller_) controller_->requeue_all();  // holds `alerts_blind` are taken or lifted now
       if (metrics_) metrics_->alert_channel_blind(blind);
       if (blind)
         spdlog::warn("component=webhook event=alert_channel_blind heartbeat_alert={} timeout_s={} detail=\"no "

@@ -58,6 +58,7 @@ class AlertWiring {
   std::unique_ptr<Pager> pager_;
   TimePoint started_;
   bool stopped_ = false;
+  guard::Controller* controller_ = nullptr;  // set by attach(): requeued when the alert channel goes blind or back
   std::function<bool()> leading_;
 };
 

@@ -96,6 +96,7 @@ awaitable<Result<ActOutcome>> Acting::hold(const Decision& d) {
     event("Warning",
           d.reason == "known_bad_template" ? "KnownBadTemplate"
           : d.reason == "metrics_blind"    ? "MetricsBlind"
+          : d.reason == "alerts_blind"     ? "AlertChannelBlind"
                                            : "RollbackHeld",
           d.message);
     decided(d);

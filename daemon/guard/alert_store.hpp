@@ -74,6 +74,11 @@ class AlertStore {
   bool forget(const std::string& fingerprint);
 
   std::optional<TimePoint> last_heartbeat() const { return last_heartbeat_; }
+  // The alert channel is blind: a heartbeat alert is configured and none arrived within heartbeat_timeout (set by
+  // the heartbeat watch, AlertWiring). While blind, Alertmanager's silence proves nothing: a revision under bake is
+  // not verified healthy (observe: hold `alerts_blind`), a failure still rolls it back. `since`: when it went blind.
+  void set_blind(std::optional<TimePoint> since) { blind_since_ = since; }
+  std::optional<TimePoint> blind_since() const { return blind_since_; }
   std::size_t firing_count() const { return firing_.size(); }
   // Number of firing alerts per workload (namespace, name), for canary_guard_alerts_firing.
   std::map<std::pair<std::string, std::string>, int> firing_by_workload() const;
@@ -87,6 +92,7 @@ class AlertStore {
   std::set<std::string> keys_;
   std::deque<std::string> key_order_;  // oldest first, for the bound
   std::optional<TimePoint> last_heartbeat_;
+  std::optional<TimePoint> blind_since_;
 };
 
 }  // namespace canary_guard::guard

@@ -251,7 +251,10 @@ void Controller::count_state(Kind kind, WorkloadState& st, const std::string& st
 }
 
 void Controller::leadership_changed(bool leading) {
-  if (!leading) return;
+  if (leading) requeue_all();
+}
+
+void Controller::requeue_all() {
   for (const auto& [uid, key] : workload_by_uid_) queue_.add(key);
 }
 
@@ -513,6 +516,14 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
     if (!blind && obs->analysis_decided && act_now && st.said.erase(obs->snapshot.current_hash + "|metrics_blind"))
       writer_.event(obs->ref, "Normal", "MetricsRestored",
                     "Metric checks are decisive again for " + obs->snapshot.current_hash + "; analysis continues.");
+  }
+  {
+    // The alert channel is back (or the revision was judged meanwhile): said once per blind episode, like metrics.
+    const bool alerts_blind = obs->snapshot.hold && obs->snapshot.hold->reason == "alerts_blind";
+    if (!alerts_blind && act_now && st.said.erase(obs->snapshot.current_hash + "|alerts_blind"))
+      writer_.event(obs->ref, "Normal", "AlertChannelRestored",
+                    "The " + config_.alertmanager.heartbeat_alert + " heartbeat arrives again: alerts count as "
+                    "evidence again for " + obs->snapshot.current_hash + ".");
   }
   for (const auto& note : obs->notes) {
     if (!act_now) break;

@@ -62,6 +62,8 @@ class Controller {
   void set_leading(std::function<bool()> leading) { leading_ = std::move(leading); }
   // Leadership changed; on gaining it every workload is reconciled at once.
   void leadership_changed(bool leading);
+  // Something every workload is judged by changed (the alert channel went blind or came back): reconcile all.
+  void requeue_all();
   // Alerts naming these workloads (namespace, name) changed: reconcile them (either kind).
   void alerts_changed(const std::set<std::pair<std::string, std::string>>& workloads);
 

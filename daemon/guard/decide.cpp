@@ -303,6 +303,8 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     d.message = rev_label(*cur) + ": " + sentence(s.hold->detail) +
                 (s.hold->reason == "metrics_blind"
                      ? " Holding: neither rolled back nor verified until metric checks are decisive again."
+                 : s.hold->reason == "alerts_blind"
+                     ? " Holding: not verified healthy until the heartbeat returns (a failing probe still rolls back)."
                      : " Holding: no rollback while the cause is outside the release.");
     d.recheck_at = s.next_check;
     return d;

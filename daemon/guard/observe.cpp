@@ -103,6 +103,13 @@ void observe_alerts(const AlertStore& store, const config::AlertmanagerSection& 
                                                    "no action"});
   }
   if (first) s.alert = Finding{"alert:" + first->alertname, alert_text(*first)};
+  if (const auto blind = store.blind_since(); blind && !s.hold)
+    s.hold = Finding{"alerts_blind", "the alert channel is blind: no " + am.heartbeat_alert +
+                                         " heartbeat alert from Alertmanager since " + format_rfc3339(*blind) +
+                                         " (heartbeat_timeout " +
+                                         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                            am.heartbeat_timeout).count()) +
+                                         " s), so the absence of alerts proves nothing"};
 }
 
 }  // namespace

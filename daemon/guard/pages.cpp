@@ -64,6 +64,10 @@ std::vector<Page> pages_for(const Snapshot& s, const Decision& d, TimePoint now,
     out.push_back(Page{"CanaryGuardBlind", "warning", "metrics_blind",
                        "Metric analysis of " + kind + " " + label(s) + " is blind",
                        s.hold->detail + "; the revision is neither rolled back nor verified while blind.", now});
+  if (s.hold && s.hold->reason == "alerts_blind" && !(d.current && d.current->verdict))
+    out.push_back(Page{"CanaryGuardBlind", "warning", "alerts_blind",
+                       "The alert channel is blind for " + kind + " " + label(s),
+                       s.hold->detail + "; the revision is not verified healthy while blind.", now});
   // One page per (alertname, reason): two records of the same class collapse into the newest.
   std::sort(out.begin(), out.end(), [](const Page& a, const Page& b) {
     return std::tie(a.alertname, a.reason, b.since) < std::tie(b.alertname, b.reason, a.since);

@@ -544,6 +544,30 @@ TEST(Decide, AlertOnAVerifiedRevisionHoldsUnlessActOnHealthy) {
   EXPECT_EQ(decide(probe_only, policy(), T0).action, Action::none);
 }
 
+// Issue #12 §1: a heartbeat that stops makes the alert channel blind; its silence is never healthy evidence. A baked
+// revision is held unverified (never paused), a failing one still rolls back, a verified one is not touched.
+TEST(Decide, AlertChannelBlindHoldsTheVerdictNotTheRollback) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.hold = Finding{"alerts_blind", "the alert channel is blind"};
+  s.rollout_complete = true;
+  s.complete_since = T0 - 1h;  // baked long ago
+  s.pause_when_blind = true;
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "alerts_blind");
+  EXPECT_NE(d.message.find("not verified healthy until the heartbeat returns"), std::string::npos) << d.message;
+  s.rollout_complete = false;  // rolling out: still never paused for the alert channel
+  EXPECT_EQ(decide(s, policy(), T0).action, Action::hold);
+  s.failure = Finding{"pod_signal:crash_loop", "x"};
+  d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::rollback);
+  EXPECT_EQ(d.reason, "pod_signal:crash_loop");
+  auto verified = snap({rev("a", 1, Verdict::healthy), rev("b", 2, Verdict::healthy)}, "b");
+  verified.hold = s.hold;
+  verified.rollout_complete = true;
+  EXPECT_EQ(decide(verified, policy(), T0).action, Action::none);
+}
+
 TEST(Decide, AlertYieldsToOtherEvidenceAndToHolds) {
   auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
   s.alert = Finding{"alert:X", "alert X firing"};
