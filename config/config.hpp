@@ -65,6 +65,10 @@ struct AlertmanagerSection {
   std::string runbook_url;         // annotation runbook_url of the daemon's own alerts
   std::chrono::milliseconds repost_interval{60'000};  // own alerts are re-posted this often while they hold
   bool own_alerts = true;          // post CanaryGuardRollback/... when url is set
+  // The receiver that routes to this daemon in Alertmanager's configuration. Set: at start and on taking the lead,
+  // the alerts already active for it are read (GET /api/v2/alerts?receiver=...), so a restart or a new leader does
+  // not wait for Alertmanager's repeat_interval to learn them. Empty: only what the webhook delivers.
+  std::string receiver;
   bool enabled() const { return !webhook_token_file.empty(); }
 };
 

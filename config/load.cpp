@@ -49,7 +49,7 @@ const std::vector<SectionSchema> kSchema{
     {"analysis", {"max_blind", "pause_when_blind", "batch"}},
     {"alertmanager",
      {"url", "webhook_token_file", "workload_labels", "severities", "alert_grace", "act_on_healthy", "heartbeat_alert",
-      "heartbeat_timeout", "runbook_url", "repost_interval", "own_alerts"}},
+      "heartbeat_timeout", "runbook_url", "repost_interval", "own_alerts", "receiver"}},
     // [[check]] and its sub-tables (config/checks.hpp). [vars] and [check.vars] take any NAME.
     {"check",
      {"name", "query", "min", "max", "interval", "failures", "of", "initial_delay", "on_no_data", "on_error",
@@ -595,6 +595,9 @@ class Loader {
     read_string(t, "runbook_url", a.runbook_url);
     read_duration(t, "repost_interval", false, a.repost_interval);
     read_bool(t, "own_alerts", a.own_alerts);
+    if (const toml::node* rc = read_string(t, "receiver", a.receiver); rc && !a.receiver.empty() && !a.enabled())
+      add(*rc, path("receiver") + ": needs webhook_token_file: the alerts read at start are those the webhook "
+                                  "would deliver");
     if (token && !a.webhook_token_file.empty() && a.url.empty())
       add(*token, path("webhook_token_file") + ": needs url: an alert is re-checked with Alertmanager "
                                                 "(GET /api/v2/alerts) before it rolls anything back");

@@ -130,6 +130,39 @@ Expected<WebhookMessage, ValidationErrors> parse_impl(std::string_view body, con
 
 bool is_zero_time(TimePoint t) { return t == kZeroTime; }
 
+Expected<ActiveAlerts, std::string> parse_active_alerts(std::string_view body, const WebhookLimits& limits) {
+  try {
+    if (body.size() > limits.max_body_bytes) return unexpected(std::string("answer exceeds the size limit"));
+    if (!json_depth_within(body, limits.max_depth)) return unexpected(std::string("JSON nested too deeply"));
+    const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || !doc.is_array()) return unexpected(std::string("not a JSON array"));
+    ActiveAlerts out;
+    for (std::size_t i = 0; i < doc.size() && out.alerts.size() < limits.max_alerts; ++i) {
+      const json& g = doc[i];
+      const json* st = g.is_object() && g.contains("status") ? &g["status"] : nullptr;
+      if (!st || !st->is_object() || !st->contains("state") || !(*st)["state"].is_string()) {
+        ++out.skipped;
+        continue;
+      }
+      if ((*st)["state"].get_ref<const std::string&>() != "active") continue;  // suppressed or unprocessed
+      json copy = g;
+      copy["status"] = "firing";
+      copy.erase("endsAt");  // a firing alert's endsAt in the API is its expiry, not an end
+      Alert a;
+      ValidationErrors errs;
+      parse_alert(copy, i, a, errs);
+      if (!errs.empty()) {
+        ++out.skipped;
+        continue;
+      }
+      out.alerts.push_back(std::move(a));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return unexpected(std::string("internal: ") + e.what());
+  }
+}
+
 
 Expected<WebhookMessage, ValidationErrors> parse_alertmanager_webhook(std::string_view body,
                                                                       const WebhookLimits& limits) {

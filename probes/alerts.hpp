@@ -50,6 +50,15 @@ struct WebhookLimits {
   int max_depth = 32;
 };
 
+// Alertmanager's GET /api/v2/alerts answer (a JSON array of GettableAlert): the active ones (status.state "active")
+// as firing Alerts, as the webhook would carry them (same startsAt text, so the same idempotency key). An element
+// that does not parse is skipped and counted; a body that is no JSON array is an error.
+struct ActiveAlerts {
+  std::vector<Alert> alerts;
+  std::size_t skipped = 0;
+};
+Expected<ActiveAlerts, std::string> parse_active_alerts(std::string_view body, const WebhookLimits& limits = {});
+
 // Unknown fields are ignored (R3.2). Required: version "4", status, alerts (array); per alert: status
 // firing|resolved, labels (object of strings), startsAt (RFC3339), fingerprint. Optional fields of the wrong type
 // are errors too (they show a producer we do not understand).

@@ -56,6 +56,44 @@ void AlertWiring::start() {
   if (pager_) asio::co_spawn(ioc_, pager_->run(), log("pager"));
   if (notifications_) notifications_->start();
   asio::co_spawn(ioc_, watch_heartbeat(), log("heartbeat"));
+  if (!leading_ || leading_()) asio::co_spawn(ioc_, seed("start"), log("seed"));
+}
+
+void AlertWiring::leadership_changed(bool leading) {
+  if (!leading) return;
+  asio::co_spawn(ioc_, seed("leading"), [](std::exception_ptr) {});
+}
+
+asio::awaitable<void> AlertWiring::seed(std::string why) {
+  if (!client_ || !am_.enabled() || am_.receiver.empty()) co_return;
+  asio::steady_timer timer(ioc_);
+  auto backoff = std::chrono::seconds(2);
+  while (!stopped_) {
+    auto r = co_await client_->active_alerts(am_.receiver);
+    if (r) {
+      probes::WebhookMessage msg;
+      msg.version = "4";
+      msg.status = "firing";
+      msg.receiver = am_.receiver;
+      for (auto& a : r->alerts)  // the heartbeat proves delivery only when it is delivered, never from a listing
+        if (probes::find_value(a.labels, "alertname") == nullptr ||
+            *probes::find_value(a.labels, "alertname") != am_.heartbeat_alert)
+          msg.alerts.push_back(std::move(a));
+      const std::size_t listed = msg.alerts.size();
+      auto applied = store_.apply(msg, clock_.now());
+      spdlog::info("component=webhook event=alerts_seeded why={} receiver=\"{}\" active={} accepted={} duplicates={} "
+                   "ignored={} unreadable={}",
+                   why, am_.receiver, listed, applied.accepted, applied.duplicates, applied.ignored, r->skipped);
+      if (controller_ && !applied.workloads.empty()) controller_->alerts_changed(applied.workloads);
+      co_return;
+    }
+    spdlog::warn("component=webhook event=alerts_seed_failed why={} retry_in_s={} error=\"{}\"", why, backoff.count(),
+                 r.error());
+    timer.expires_after(backoff);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    backoff = std::min(backoff * 2, std::chrono::seconds(60));
+  }
 }
 
 void AlertWiring::stop() {

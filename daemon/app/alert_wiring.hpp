@@ -37,6 +37,11 @@ class AlertWiring {
   // Starts the background senders (pager, notifications) and the heartbeat watch.
   void start();
   boost::asio::awaitable<void> watch_heartbeat();
+  // [alertmanager] receiver: reads the alerts already active for it into the store (retrying with backoff until it
+  // has them once), so a restarted daemon or a new leader knows what Alertmanager delivered to its predecessor.
+  boost::asio::awaitable<void> seed(std::string why);
+  // Leader election: on taking the lead, seed again (a follower's webhook answered 503, so its store is empty).
+  void leadership_changed(bool leading);
   void stop();
   // Leader election: a follower answers the webhook with 503, so Alertmanager retries and reaches the leader.
   void set_leading(std::function<bool()> leading) {

@@ -10,14 +10,8 @@ namespace asio = boost::asio;
 using guard::AlertCheck;
 using guard::AlertStatus;
 
-std::string matcher_query(std::string_view name, std::string_view value) {
-  std::string m(name);
-  m += "=\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') m += '\\';
-    m += c;
-  }
-  m += '"';
+namespace {
+std::string percent_encode(std::string_view m) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : m) {
@@ -30,6 +24,28 @@ std::string matcher_query(std::string_view name, std::string_view value) {
     }
   }
   return out;
+}
+}  // namespace
+
+std::string matcher_query(std::string_view name, std::string_view value) {
+  std::string m(name);
+  m += "=\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') m += '\\';
+    m += c;
+  }
+  m += '"';
+  return percent_encode(m);
+}
+
+std::string receiver_query(std::string_view name) {
+  std::string re = "^";
+  for (char c : name) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) re += '\\';
+    re += c;
+  }
+  re += '$';
+  return percent_encode(re);
 }
 
 AlertCheck judge_alert_listing(std::string_view body, const std::string& fingerprint) {
@@ -79,6 +95,18 @@ asio::awaitable<AlertCheck> AlertmanagerClient::check(const std::string& fingerp
   if (r->status != 200)
     co_return AlertCheck{AlertStatus::unknown, "Alertmanager " + base_url_ + " answered HTTP " + std::to_string(r->status)};
   co_return judge_alert_listing(r->body, fingerprint);
+}
+
+asio::awaitable<Expected<probes::ActiveAlerts, std::string>> AlertmanagerClient::active_alerts(
+    const std::string& receiver) {
+  const std::string path = "/api/v2/alerts?active=true&silenced=false&inhibited=false&unprocessed=false&receiver=" +
+                           receiver_query(receiver);
+  auto r = co_await http_get(ioc_, base_url_, path, timeout_, 8 * 1024 * 1024);
+  if (!r) co_return unexpected("Alertmanager " + base_url_ + ": " + r.error());
+  if (r->status != 200) co_return unexpected("Alertmanager " + base_url_ + " answered HTTP " + std::to_string(r->status));
+  auto parsed = probes::parse_active_alerts(r->body);
+  if (!parsed) co_return unexpected("Alertmanager " + base_url_ + ": " + parsed.error());
+  co_return std::move(*parsed);
 }
 
 asio::awaitable<std::pair<int, std::string>> AlertmanagerClient::post_alerts(const std::string& json_array) {

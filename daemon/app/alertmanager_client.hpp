@@ -14,6 +14,7 @@
 
 #include "config/expected.hpp"
 #include "daemon/guard/alert_recheck.hpp"
+#include "probes/alerts.hpp"
 
 namespace canary_guard::app {
 
@@ -21,6 +22,9 @@ namespace canary_guard::app {
 guard::AlertCheck judge_alert_listing(std::string_view body, const std::string& fingerprint);
 // `name="value"` as an Alertmanager matcher, percent-encoded for a query string.
 std::string matcher_query(std::string_view name, std::string_view value);
+// `^name$` with regular-expression characters escaped, percent-encoded: Alertmanager's `receiver` parameter is a
+// regular expression, and a receiver named "team.a" must not also match "teamXa".
+std::string receiver_query(std::string_view name);
 
 class AlertmanagerClient final : public guard::AlertRecheck {
  public:
@@ -28,6 +32,8 @@ class AlertmanagerClient final : public guard::AlertRecheck {
                      std::chrono::milliseconds timeout = std::chrono::seconds{2});
   boost::asio::awaitable<guard::AlertCheck> check(const std::string& fingerprint, const std::string& alertname,
                                                   const std::string& ns) override;
+  // The alerts active (not silenced, inhibited or unprocessed) for `receiver` (matched exactly), as firing Alerts.
+  boost::asio::awaitable<Expected<probes::ActiveAlerts, std::string>> active_alerts(const std::string& receiver);
   // POST /api/v2/alerts with a JSON array; the HTTP status (0: no answer) and an error text when not 2xx.
   boost::asio::awaitable<std::pair<int, std::string>> post_alerts(const std::string& json_array);
 

@@ -117,8 +117,16 @@ asio::awaitable<void> Pager::run() {
           for (const auto& i : ids) {
             auto it = entries_.find(i);
             if (it == entries_.end()) continue;
-            if (it->second.active) it->second.posted = now;
-            else entries_.erase(it);
+            if (it->second.active) {
+              if (!it->second.posted)  // raised (the decision) -> accepted by Alertmanager: scripts/bench alert
+                spdlog::info("component=pager event=first_post alert={} workload={} after_ms={}",
+                             it->second.page.alertname, it->second.key.str(),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                   it->second.raised).count());
+              it->second.posted = now;
+            } else {
+              entries_.erase(it);
+            }
           }
         } else {
           ++failures_;

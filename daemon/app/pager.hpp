@@ -55,6 +55,7 @@ class Pager final : public guard::PageSink {
  private:
   struct Entry : PageEntry {
     std::optional<TimePoint> posted;
+    std::chrono::steady_clock::time_point raised = std::chrono::steady_clock::now();  // first delivery's latency
   };
   static std::string id(const guard::WorkloadKey& key, const guard::Page& p);
   boost::asio::io_context& ioc_;

@@ -104,7 +104,10 @@ int run_guard(const RunOptions& opts) {
     const std::string identity =
         cfg.leader_election.identity.empty() ? default_identity() : cfg.leader_election.identity;
     elector = std::make_unique<LeaderElector>(ioc, **client, cfg.leader_election, identity, clock, &metrics,
-                                              [&controller](bool leading) { controller.leadership_changed(leading); });
+                                              [&controller, &alerts](bool leading) {
+                                                controller.leadership_changed(leading);
+                                                (*alerts)->leadership_changed(leading);
+                                              });
     controller.set_leading([&elector] { return elector->leading(); });
     (*alerts)->set_leading([&elector] { return elector->leading(); });
     http.set_health([&elector]() -> std::string {

@@ -4,8 +4,11 @@
 # between. BENCH_WORKLOADS (10) Deployments x BENCH_ROUNDS (5) rounds = 50 alert-driven rollbacks: each round deploys a
 # new (healthy) image to all of them, posts one alert per Deployment to Alertmanager (as Prometheus would), and
 # Alertmanager routes them to the daemon. Figures come from the daemon's `event=rollback_trace ...
-# webhook_to_patch_ms=` lines (its own clock at both ends). Also: the same with Alertmanager down for the page
-# delivery is not measured here (see alert_pages).
+# webhook_to_patch_ms=` lines (its own clock at both ends). Then (issue #12 §6):
+#  - its own CanaryGuardRollback page: rollback decided -> accepted by Alertmanager (`event=first_post after_ms=`);
+#  - a rollback is never slower with Alertmanager down: BENCH_WORKLOADS crash-looping releases rolled back with the
+#    daemon's own alerts going to the live Alertmanager, then the same with them going to a closed port; decision ->
+#    PATCH accepted (`rollback_trace total_ms=`) compared.
 #
 #   tests/bench/alert_latency.sh     (sandbox up; CANARY_GUARD_BIN or a build under build/)
 # shellcheck source=tests/bench/guard_lib.sh
@@ -70,10 +73,38 @@ for ((r = 1; r <= R; r++)); do
   say "round $r done"
 done
 cg_stop
-grep -oE 'webhook_to_patch_ms=[0-9]+' "$CG_LOG" | cut -d= -f2 | sort -n >"$BENCH_DIR/samples.txt"
-n=$(wc -l <"$BENCH_DIR/samples.txt")
-pct() { awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; print a[i]}' "$BENCH_DIR/samples.txt"; }
+ALERT_LOG=$BENCH_DIR/alerts.log
+cp "$CG_LOG" "$ALERT_LOG"  # the next starts write canary-guard.log again
+# samples FILE: sorted numbers, one a line; pct P FILE: the P-th percentile (nearest rank).
+pct() { awk -v p="$1" '{a[NR]=$1} END {if (NR == 0) {print "-"; exit} i=int((NR*p+99)/100); if (i<1) i=1; print a[i]}' "$2"; }
+summary() { echo "n $(wc -l <"$1")   p50 $(pct 50 "$1") ms   p90 $(pct 90 "$1") ms   p99 $(pct 99 "$1") ms   max $(tail -n1 "$1") ms"; }
+grep -oE 'webhook_to_patch_ms=[0-9]+' "$ALERT_LOG" | cut -d= -f2 | sort -n >"$BENCH_DIR/samples.txt"
+grep -E 'event=first_post alert=CanaryGuardRollback ' "$ALERT_LOG" | grep -oE 'after_ms=[0-9]+' | cut -d= -f2 | sort -n \
+  >"$BENCH_DIR/pages.txt"
+one_trace=$(grep -m1 -oE 'total_ms=.*' "$ALERT_LOG")
+
+# Crash-looping releases, own alerts to the live Alertmanager (up) and then to a closed port (down).
+crash_round() {  # TAG AM_URL
+  sed -e "/^webhook_token_file/d" -e "s#^url = .*#url = \"$2\"#" "$BENCH_DIR/canary-guard.toml" >"$BENCH_DIR/$1.toml"
+  cg_start "$BENCH_DIR/$1.toml"
+  kubectl -n "$NS" set image deploy -l bench-group=al "app=bench:$1-crashloop" >/dev/null
+  wait_until 120 "$1: $N crash-loop rollbacks traced" at_least 'event=rollback_trace decision=rollback ok=true' "$N"
+  wait_until 120 "$1: all back on bench:v1" all_on bench:v1
+  cg_stop
+  grep -E 'event=rollback_trace decision=rollback ok=true' "$CG_LOG" | grep -oE 'total_ms=[0-9]+' | cut -d= -f2 | sort -n \
+    >"$BENCH_DIR/crash-$1.txt"
+  [ "$1" = down ] && { grep -cE 'component=pager event=post_failed' "$CG_LOG" || true; } >"$BENCH_DIR/down-failures.txt"
+  return 0
+}
+crash_round up "$ALERTMANAGER_URL"
+crash_round down "http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+
 figure "== alert_latency: $N Deployments x $R rounds, webhook received -> rollback PATCH accepted (re-check at the local Alertmanager included)"
-figure "  rollbacks: $n   p50 $(pct 50) ms   p90 $(pct 90) ms   p99 $(pct 99) ms   max $(tail -n1 "$BENCH_DIR/samples.txt") ms"
-figure "  one trace: $(grep -m1 -oE 'total_ms=.*' "$CG_LOG")"
+figure "  rollbacks: $(summary "$BENCH_DIR/samples.txt")"
+figure "  one trace: $one_trace"
+figure "== own alert CanaryGuardRollback: rollback decided -> accepted by Alertmanager (POST /api/v2/alerts)"
+figure "  pages: $(summary "$BENCH_DIR/pages.txt")"
+figure "== crash-loop rollbacks, decision -> PATCH accepted, own alerts to a live Alertmanager vs a closed port"
+figure "  Alertmanager up:   $(summary "$BENCH_DIR/crash-up.txt")"
+figure "  Alertmanager down: $(summary "$BENCH_DIR/crash-down.txt")   (page posts failed meanwhile: $(cat "$BENCH_DIR/down-failures.txt"))"
 figure "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"

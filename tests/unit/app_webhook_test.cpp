@@ -146,3 +146,10 @@ TEST(AlertListing, MatcherIsQuotedEscapedAndPercentEncoded) {
 
 }  // namespace
 }  // namespace canary_guard::app
+
+// Alertmanager's `receiver` parameter is a regular expression: the name is anchored and its metacharacters escaped.
+TEST(AlertmanagerQuery, ReceiverIsAnExactMatch) {
+  EXPECT_EQ(canary_guard::app::receiver_query("canary-guard"), "%5Ecanary-guard%24");
+  EXPECT_EQ(canary_guard::app::receiver_query("team.a"), "%5Eteam%5C.a%24");
+  EXPECT_EQ(canary_guard::app::receiver_query("ns-(x)"), "%5Ens-%5C%28x%5C%29%24");
+}

@@ -87,6 +87,41 @@ TEST(AlertmanagerWebhook, Malformed) {
   EXPECT_FALSE(parse_alertmanager_webhook(deep));
 }
 
+// GET /api/v2/alerts as a start-up / takeover seed (issue #12 §1): only active alerts, as firing ones with the
+// webhook's startsAt text (same idempotency key); suppressed and unprocessed ones are left out; a broken element is
+// skipped and counted, never a failure of the whole listing.
+TEST(ActiveAlerts, OnlyActiveOnesAsFiring) {
+  const char* body = R"([
+    {"labels":{"alertname":"A","namespace":"shop","workload":"web","severity":"page"},"annotations":{"summary":"s"},
+     "startsAt":"2024-11-21T10:00:00.123Z","endsAt":"2024-11-21T10:05:00Z","updatedAt":"2024-11-21T10:00:01Z",
+     "fingerprint":"aa","receivers":[{"name":"canary-guard"}],
+     "status":{"state":"active","silencedBy":[],"inhibitedBy":[]}},
+    {"labels":{"alertname":"B","namespace":"shop","workload":"web"},"startsAt":"2024-11-21T10:00:00Z",
+     "fingerprint":"bb","status":{"state":"suppressed","silencedBy":["s1"],"inhibitedBy":[]}},
+    {"labels":{"alertname":"C"},"startsAt":"2024-11-21T10:00:00Z","fingerprint":"cc","status":{"state":"unprocessed"}},
+    {"labels":{"alertname":"D"},"startsAt":"not a time","fingerprint":"dd","status":{"state":"active"}},
+    {"labels":{"alertname":"E"},"fingerprint":"ee"},
+    42
+  ])";
+  auto r = parse_active_alerts(body);
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_EQ(r->alerts.size(), 1u);
+  const Alert& a = r->alerts[0];
+  EXPECT_EQ(a.status, "firing");
+  EXPECT_EQ(a.fingerprint, "aa");
+  EXPECT_EQ(a.starts_at_text, "2024-11-21T10:00:00.123Z");
+  EXPECT_FALSE(a.ends_at.has_value()) << "the API's endsAt of a firing alert is its expiry, not an end";
+  EXPECT_EQ(r->skipped, 3u);  // D (bad startsAt), E (no status), 42 (no object)
+  // The same alert as the webhook carries it has the same idempotency key: a later delivery is a duplicate.
+  auto hook = parse_alertmanager_webhook(
+      R"({"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"A","namespace":"shop","workload":"web","severity":"page"},"startsAt":"2024-11-21T10:00:00.123Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"aa"}]})");
+  ASSERT_TRUE(hook);
+  EXPECT_EQ(idempotency_key(hook->alerts[0]), idempotency_key(a));
+  for (const char* bad : {"", "{}", "not json", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"})
+    EXPECT_FALSE(parse_active_alerts(bad)) << bad;
+  EXPECT_TRUE(parse_active_alerts("[]"));
+}
+
 TEST(Rfc3339, Forms) {
   struct Case {
     const char* text;
