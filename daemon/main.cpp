@@ -26,8 +26,11 @@ namespace cg = canary_guard;
 
 namespace {
 
-int status_command(const std::string& kubeconfig, const std::string& context, const std::string& ns,
-                   const std::string& output, const std::string& daemon_url) {
+// The one-shot commands' scaffolding: --daemon checked, credentials resolved, a client made, `task(client, ioc)`
+// run to completion on a one-thread io_context. Exit codes: 2 for bad input (arguments, credentials), 1 for a
+// failure the task reports (it sets rc) or an internal one, 0 otherwise.
+template <class Task>
+int with_client(const std::string& kubeconfig, const std::string& context, const std::string& daemon_url, Task task) {
   if (!daemon_url.empty()) {
     if (auto u = cg::app::check_http_base_url(daemon_url); !u) {
       std::cerr << "error: --daemon: " << u.error() << '\n';
@@ -46,9 +49,22 @@ int status_command(const std::string& kubeconfig, const std::string& context, co
     return 2;
   }
   int rc = 0;
-  // Boost 1.74's co_spawn completion needs a default-constructible result: print inside the coroutine instead.
-  auto task = [&]() -> boost::asio::awaitable<void> {
-    auto rows = co_await cg::app::collect_status(**client, ns);
+  // Boost 1.74's co_spawn completion needs a default-constructible result: the task prints and sets rc itself.
+  boost::asio::co_spawn(ioc, task(**client, ioc, rc), [&](std::exception_ptr e) {
+    if (e) {
+      std::cerr << "error: internal failure\n";
+      rc = 1;
+    }
+  });
+  ioc.run();
+  return rc;
+}
+
+int status_command(const std::string& kubeconfig, const std::string& context, const std::string& ns,
+                   const std::string& output, const std::string& daemon_url) {
+  return with_client(kubeconfig, context, daemon_url,
+                     [&](cg::kube::Client& client, boost::asio::io_context& ioc, int& rc) -> boost::asio::awaitable<void> {
+    auto rows = co_await cg::app::collect_status(client, ns);
     if (!rows) {
       std::cerr << "error: " << cg::kube::describe(rows.error()) << '\n';
       rc = 1;
@@ -64,15 +80,7 @@ int status_command(const std::string& kubeconfig, const std::string& context, co
     }
     if (output == "json") cg::app::print_json(*rows, std::cout);
     else cg::app::print_table(*rows, std::cout);
-  };
-  boost::asio::co_spawn(ioc, task(), [&](std::exception_ptr e) {
-    if (e) {
-      std::cerr << "error: internal failure\n";
-      rc = 1;
-    }
   });
-  ioc.run();
-  return rc;
 }
 
 int explain_command(const std::string& kubeconfig, const std::string& context, const std::string& ns,
@@ -83,26 +91,9 @@ int explain_command(const std::string& kubeconfig, const std::string& context, c
     std::cerr << "error: " << target.error() << '\n';
     return 2;
   }
-  if (!daemon_url.empty()) {
-    if (auto u = cg::app::check_http_base_url(daemon_url); !u) {
-      std::cerr << "error: --daemon: " << u.error() << '\n';
-      return 2;
-    }
-  }
-  auto creds = cg::app::resolve_credentials(kubeconfig, "", context);
-  if (!creds) {
-    std::cerr << "error: " << creds.error() << '\n';
-    return 2;
-  }
-  boost::asio::io_context ioc(1);
-  auto client = cg::kube::Client::make(ioc, *creds);
-  if (!client) {
-    std::cerr << "error: " << client.error() << '\n';
-    return 2;
-  }
-  int rc = 0;
-  auto task = [&]() -> boost::asio::awaitable<void> {
-    auto e = co_await cg::app::collect_explain(**client, target->first, ns, target->second, component);
+  return with_client(kubeconfig, context, daemon_url,
+                     [&](cg::kube::Client& client, boost::asio::io_context& ioc, int& rc) -> boost::asio::awaitable<void> {
+    auto e = co_await cg::app::collect_explain(client, target->first, ns, target->second, component);
     if (!e) {
       std::cerr << "error: " << cg::kube::describe(e.error()) << '\n';
       rc = 1;
@@ -121,15 +112,7 @@ int explain_command(const std::string& kubeconfig, const std::string& context, c
     }
     if (output == "json") cg::app::render_explain_json(*e, std::cout);
     else cg::app::render_explain_text(*e, std::cout);
-  };
-  boost::asio::co_spawn(ioc, task(), [&](std::exception_ptr ex) {
-    if (ex) {
-      std::cerr << "error: internal failure\n";
-      rc = 1;
-    }
   });
-  ioc.run();
-  return rc;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/rfc3339.hpp"
+#include "daemon/app/list_views.hpp"
 #include "daemon/guard/decide.hpp"
 #include "daemon/guard/revision_of.hpp"
 #include "daemon/kube/projection.hpp"
@@ -45,21 +46,6 @@ const ExplainEvent* event_after(const std::vector<ExplainEvent>& events, std::st
   return nullptr;
 }
 
-template <class View>
-boost::asio::awaitable<Result<std::vector<View>>> list_all(kube::Client& c, std::string path) {
-  kube::ListOptions opts;  // named: g++ 12 mishandles a braced temporary passed to a coroutine parameter
-  kube::Decoder decoder;
-  std::vector<View> out;
-  auto r = co_await c.list_pages_raw(path, opts, 500, [&](std::string_view body, bool restarted) -> Expected<std::string, kube::Error> {
-    if (restarted) out.clear();
-    auto page = decoder.decode_list<View>(body);
-    if (!page) return unexpected(kube::make_error(kube::ErrorKind::bad_data, page.error()));
-    for (auto& v : page->items) out.push_back(std::move(v));
-    return std::move(page->continue_token);
-  });
-  if (!r) co_return unexpected(r.error());
-  co_return out;
-}
 
 std::string str(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -97,13 +83,11 @@ boost::asio::awaitable<Result<Explanation>> collect_explain(kube::Client& c, std
   std::vector<ExplainRevision> revs;
   if (deployment) {
     const std::string rs_path = kube::paths::replicasets(ns);
-    auto rss = co_await list_all<probes::ReplicaSetView>(c, rs_path);
+    auto rss = co_await list_views<probes::ReplicaSetView>(c, rs_path);
     if (!rss) co_return unexpected(rss.error());
-    const std::string* current_rev = nullptr;
     std::string dep_rev;
     if (auto a = (*obj)["metadata"].find("annotations"); a != (*obj)["metadata"].end() && a->is_object())
       dep_rev = str(*a, "deployment.kubernetes.io/revision");
-    (void)current_rev;
     for (const auto& rs : *rss) {
       if (rs.meta.controller_uid != uid) continue;
       auto r = guard::revision_of(rs, rs.pod_template_hash, rs.revision);
@@ -114,7 +98,7 @@ boost::asio::awaitable<Result<Explanation>> collect_explain(kube::Client& c, std
     }
   } else {
     const std::string cr_path = kube::paths::controllerrevisions(ns);
-    auto crs = co_await list_all<probes::ControllerRevisionView>(c, cr_path);
+    auto crs = co_await list_views<probes::ControllerRevisionView>(c, cr_path);
     if (!crs) co_return unexpected(crs.error());
     std::int64_t top = -1;
     for (const auto& cr : *crs) {

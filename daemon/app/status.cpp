@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/app/list_views.hpp"
 #include "daemon/guard/decide.hpp"
 #include "daemon/guard/records.hpp"
 #include "daemon/guard/revision_of.hpp"
@@ -20,23 +21,6 @@ namespace {
 
 using kube::Result;
 
-template <class View>
-boost::asio::awaitable<Result<std::vector<View>>> list_views(kube::Client& c, std::string path) {
-  kube::ListOptions opts;  // named: g++ 12 mishandles a braced temporary passed to a coroutine parameter
-  kube::Decoder decoder;
-  std::vector<View> out;
-  auto r = co_await c.list_pages_raw(
-      path, opts, 500, [&](std::string_view body, bool restarted) -> Expected<std::string, kube::Error> {
-        if (restarted) out.clear();
-        auto page = decoder.decode_list<View>(body);
-        if (!page) return unexpected(kube::make_error(kube::ErrorKind::bad_data, page.error()));
-        // An object we cannot read is left out (page->errors), never a crash.
-        for (auto& v : page->items) out.push_back(std::move(v));
-        return std::move(page->continue_token);
-      });
-  if (!r) co_return unexpected(r.error());
-  co_return out;
-}
 
 void fill_guard_columns(StatusRow& row, const std::vector<guard::Revision>& revs) {
   row.verdict = "pending";
