@@ -84,20 +84,26 @@ grep -E 'event=first_post alert=CanaryGuardRollback ' "$ALERT_LOG" | grep -oE 'a
 one_trace=$(grep -m1 -oE 'total_ms=.*' "$ALERT_LOG")
 
 # Crash-looping releases, own alerts to the live Alertmanager (up) and then to a closed port (down).
-crash_round() {  # TAG AM_URL
+# Rounds alternate (up, down, up, down ...: BENCH_CRASH_ROUNDS each), so that load and history affect both alike.
+crash_round() {  # TAG AM_URL ROUND
   sed -e "/^webhook_token_file/d" -e "s#^url = .*#url = \"$2\"#" "$BENCH_DIR/canary-guard.toml" >"$BENCH_DIR/$1.toml"
   cg_start "$BENCH_DIR/$1.toml"
-  kubectl -n "$NS" set image deploy -l bench-group=al "app=bench:$1-crashloop" >/dev/null
-  wait_until 120 "$1: $N crash-loop rollbacks traced" at_least 'event=rollback_trace decision=rollback ok=true' "$N"
-  wait_until 120 "$1: all back on bench:v1" all_on bench:v1
+  kubectl -n "$NS" set image deploy -l bench-group=al "app=bench:$1-$3-crashloop" >/dev/null
+  wait_until 120 "$1 round $3: $N crash-loop rollbacks traced" at_least 'event=rollback_trace decision=rollback ok=true' "$N"
+  wait_until 120 "$1 round $3: all back on bench:v1" all_on bench:v1
   cg_stop
-  grep -E 'event=rollback_trace decision=rollback ok=true' "$CG_LOG" | grep -oE 'total_ms=[0-9]+' | cut -d= -f2 | sort -n \
-    >"$BENCH_DIR/crash-$1.txt"
-  [ "$1" = down ] && { grep -cE 'component=pager event=post_failed' "$CG_LOG" || true; } >"$BENCH_DIR/down-failures.txt"
+  grep -E 'event=rollback_trace decision=rollback ok=true' "$CG_LOG" | grep -oE 'total_ms=[0-9]+' | cut -d= -f2 \
+    >>"$BENCH_DIR/crash-$1.unsorted"
+  [ "$1" = down ] && { grep -cE 'component=pager event=post_failed' "$CG_LOG" || true; } >>"$BENCH_DIR/down-failures.txt"
   return 0
 }
-crash_round up "$ALERTMANAGER_URL"
-crash_round down "http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+for ((r = 1; r <= ${BENCH_CRASH_ROUNDS:-2}; r++)); do
+  crash_round up "$ALERTMANAGER_URL" "$r"
+  crash_round down "http://127.0.0.1:$closed_port" "$r"
+done
+sort -n "$BENCH_DIR/crash-up.unsorted" >"$BENCH_DIR/crash-up.txt"
+sort -n "$BENCH_DIR/crash-down.unsorted" >"$BENCH_DIR/crash-down.txt"
 
 figure "== alert_latency: $N Deployments x $R rounds, webhook received -> rollback PATCH accepted (re-check at the local Alertmanager included)"
 figure "  rollbacks: $(summary "$BENCH_DIR/samples.txt")"
@@ -106,5 +112,5 @@ figure "== own alert CanaryGuardRollback: rollback decided -> accepted by Alertm
 figure "  pages: $(summary "$BENCH_DIR/pages.txt")"
 figure "== crash-loop rollbacks, decision -> PATCH accepted, own alerts to a live Alertmanager vs a closed port"
 figure "  Alertmanager up:   $(summary "$BENCH_DIR/crash-up.txt")"
-figure "  Alertmanager down: $(summary "$BENCH_DIR/crash-down.txt")   (page posts failed meanwhile: $(cat "$BENCH_DIR/down-failures.txt"))"
+figure "  Alertmanager down: $(summary "$BENCH_DIR/crash-down.txt")   (failed page posts logged: $(paste -sd+ "$BENCH_DIR/down-failures.txt" | bc))"
 figure "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -121,6 +121,27 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# api_port: the sandbox apiserver's port, from the test kubeconfig (skips the test when it has none).
+api_port() {
+  local p
+  p=$(sed -nE 's#.*server: https://127\.0\.0\.1:([0-9]+).*#\1#p' "$CANARY_GUARD_KUBECONFIG" | head -n1)
+  [ -n "$p" ] || skip "cannot find the apiserver port in $CANARY_GUARD_KUBECONFIG"
+  echo "$p"
+}
+
+# freeze_proxy: starts tests/e2e/freeze_proxy.py in front of the apiserver (PROXY_PID; SIGUSR1 freezes watches,
+# SIGUSR2 every connection, SIGHUP thaws) and writes $E2E_DIR/proxied.kubeconfig, the test kubeconfig through it.
+freeze_proxy() {
+  local port
+  port=$(api_port)
+  python3 "$E2E_ROOT/tests/e2e/freeze_proxy.py" "$E2E_DIR/proxy.port" "$port" &
+  PROXY_PID=$!
+  E2E_BG_PIDS+=("$PROXY_PID")
+  wait_until 10 "freeze proxy listening" test -s "$E2E_DIR/proxy.port"
+  sed -E "s#server: https://127\.0\.0\.1:$port#server: https://127.0.0.1:$(cat "$E2E_DIR/proxy.port")#" \
+    "$CANARY_GUARD_KUBECONFIG" >"$E2E_DIR/proxied.kubeconfig"
+}
+
 # cg_config [EXTRA_GUARD_TOML]: writes the test's config (only $NS, fast bake) to $E2E_DIR/canary-guard.toml.
 # EXTRA_GUARD_TOML lines go into [guard]; CG_PODS_TOML into [pods]. A key the extra lines set (bake_time,
 # daemonset_progress_deadline) replaces the test default instead of being a duplicate key.

@@ -12,14 +12,8 @@
 #     are live again and /readyz is 200.
 . "$(dirname "$0")/lib.sh"
 e2e_init frozen
-api_port=$(sed -nE 's#.*server: https://127\.0\.0\.1:([0-9]+).*#\1#p' "$CANARY_GUARD_KUBECONFIG" | head -n1)
-[ -n "$api_port" ] || skip "cannot find the apiserver port in $CANARY_GUARD_KUBECONFIG"
-python3 "$E2E_ROOT/tests/e2e/freeze_proxy.py" "$E2E_DIR/proxy.port" "$api_port" &
-proxy_pid=$!
-E2E_BG_PIDS+=("$proxy_pid")
-wait_until 10 "freeze proxy listening" test -s "$E2E_DIR/proxy.port"
-sed -E "s#server: https://127\.0\.0\.1:$api_port#server: https://127.0.0.1:$(cat "$E2E_DIR/proxy.port")#" \
-  "$CANARY_GUARD_KUBECONFIG" >"$E2E_DIR/proxied.kubeconfig"
+freeze_proxy
+proxy_pid=$PROXY_PID
 CANARY_GUARD_KUBECONFIG="$E2E_DIR/proxied.kubeconfig"
 
 deploy_create web web:v1 1

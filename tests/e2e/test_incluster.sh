@@ -11,8 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init incluster
 BASE="$E2E_ROOT/config/manifests/kustomize/base"
-api_port=$(sed -nE 's#.*server: https://127\.0\.0\.1:([0-9]+).*#\1#p' "$CANARY_GUARD_KUBECONFIG" | head -n1)
-[ -n "$api_port" ] || skip "cannot find the apiserver port"
+api_port=$(api_port)
 
 mkdir -p "$E2E_DIR/overlay"
 cp -r "$BASE" "$E2E_DIR/base"   # kubectl 1.20's Kustomize (v2.0.3) loads bases below the overlay's root
