@@ -96,7 +96,7 @@ TEST(Pages, HeldOnlyWhenARollbackWasWarranted) {
     d.message = "m";
     EXPECT_EQ(names(pages_for(s, d, T0)), std::vector<std::string>{"CanaryGuardHeld/" + r + "/warning"}) << r;
   }
-  for (const std::string r : {"unschedulable", "replica_failure", "metrics_blind"}) {
+  for (const std::string r : {"unschedulable", "replica_failure", "metrics_blind", "alerts_blind"}) {
     Decision d;
     d.action = Action::hold;
     d.reason = r;
@@ -115,6 +115,19 @@ TEST(Pages, BlindWhileMetricAnalysisIsBlind) {
   d.action = Action::pause_blind;
   EXPECT_EQ(pages_for(s, d, T0).size(), 1u);
   s.hold.reset();
+  EXPECT_TRUE(pages_for(s, d, T0).empty());
+}
+
+// The alert channel blind (no heartbeat): the same page, reason alerts_blind, while the revision is unverified.
+TEST(Pages, BlindWhileTheAlertChannelIsBlind) {
+  auto s = snap({rev("a", 1, Verdict::healthy), rev("b", 2)}, "b");
+  s.hold = Finding{"alerts_blind", "the alert channel is blind"};
+  Decision d;
+  d.action = Action::hold;
+  d.reason = "alerts_blind";
+  d.current = rev("b", 2);
+  EXPECT_EQ(names(pages_for(s, d, T0)), std::vector<std::string>{"CanaryGuardBlind/alerts_blind/warning"});
+  d.current = rev("b", 2, Verdict::healthy);  // verified before the channel went blind: nothing to say
   EXPECT_TRUE(pages_for(s, d, T0).empty());
 }
 
