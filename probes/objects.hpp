@@ -33,6 +33,9 @@ struct ObjectMeta {
   std::string controller_uid;        // uid of the ownerReference with controller: true
   KeyValues labels;
   KeyValues annotations;
+  // The object has an annotations map at all (before the filter above): a first record then adds one member to it
+  // rather than creating the map (guard/kube_writer.hpp record_patch).
+  bool has_annotations = false;
 };
 
 struct Condition {

@@ -36,6 +36,9 @@ struct Revision {
   // value first (compare-and-swap), so two writers cannot both move one record on. Empty: no such annotation.
   std::string verdict_text;
   std::string rollback_text;
+  // The object has any annotations (the map is present): a first record then tests its member absent, otherwise
+  // the map's absence (record_patch). A ReplicaSet always has deployment.kubernetes.io/revision.
+  bool has_annotations = true;
 };
 
 // Something a probe concluded about the current revision.

@@ -31,23 +31,34 @@ std::string revision_path(const Observation& obs, const std::string& name) {
 
 RecordPatch record_patch(const Revision& rev, const std::optional<std::string>& verdict_text,
                          const std::optional<std::string>& rollback_text) {
-  const bool swap = (verdict_text && !rev.verdict_text.empty()) || (rollback_text && !rev.rollback_text.empty());
-  if (!swap) {
-    nlohmann::json ann = nlohmann::json::object();
-    if (verdict_text) ann[std::string(kVerdictAnnotation)] = *verdict_text;
-    if (rollback_text) ann[std::string(kRollbackAnnotation)] = *rollback_text;
-    return {kube::PatchType::merge, nlohmann::json{{"metadata", {{"annotations", ann}}}}.dump()};
-  }
+  // Every record write is a compare-and-swap, the first one too: of two processes that both believe they lead and
+  // both write the first record of a revision (both mark it healthy, both start its rollback), one must fail and
+  // re-read, or both tell (two RevisionHealthy Events) and both go on. A `test` of a member against null passes
+  // when the member is absent and fails when it is present, in the apiserver's JSON patch (evanphx/json-patch,
+  // patch.go `test`; shown by tests/integration/record_race_test.cpp): "not written yet" can be tested.
+  nlohmann::json ops = nlohmann::json::array();
   // JSON pointer: "/" in a key is "~1" (RFC 6901); our keys have no "~".
   auto pointer = [](std::string_view key) {
     std::string p = "/metadata/annotations/";
     for (char ch : key) p += ch == '/' ? std::string("~1") : std::string(1, ch);
     return p;
   };
-  nlohmann::json ops = nlohmann::json::array();
+  // A record text known (read, or written by this process ahead of the cache) means the map is there.
+  if (!rev.has_annotations && rev.verdict_text.empty() && rev.rollback_text.empty()) {
+    // No annotations map at all (an empty map is not serialised): the map itself is tested absent and created.
+    nlohmann::json ann = nlohmann::json::object();
+    if (verdict_text) ann[std::string(kVerdictAnnotation)] = *verdict_text;
+    if (rollback_text) ann[std::string(kRollbackAnnotation)] = *rollback_text;
+    ops.push_back({{"op", "test"}, {"path", "/metadata/annotations"}, {"value", nullptr}});
+    ops.push_back({{"op", "add"}, {"path", "/metadata/annotations"}, {"value", ann}});
+    return {kube::PatchType::json, ops.dump()};
+  }
   auto field = [&](std::string_view key, const std::optional<std::string>& text, const std::string& old) {
     if (!text) return;
-    if (!old.empty()) ops.push_back({{"op", "test"}, {"path", pointer(key)}, {"value", old}});
+    if (old.empty())
+      ops.push_back({{"op", "test"}, {"path", pointer(key)}, {"value", nullptr}});
+    else
+      ops.push_back({{"op", "test"}, {"path", pointer(key)}, {"value", old}});
     ops.push_back({{"op", "add"}, {"path", pointer(key)}, {"value", *text}});  // add replaces an existing member
   };
   field(kVerdictAnnotation, verdict_text, rev.verdict_text);
@@ -67,7 +78,7 @@ awaitable<Result<Ok>> KubeWriter::write_record(const Observation& obs, const Rev
     auto e = r.error();
     // A failed `test`: another writer moved the record on since we read it (a second process that also believes it
     // leads). Reported as a conflict: the caller forgets what it wrote and re-reads.
-    if (patch.type == kube::PatchType::json && (e.kind == kube::ErrorKind::invalid || e.kind == kube::ErrorKind::conflict))
+    if (e.kind == kube::ErrorKind::invalid || e.kind == kube::ErrorKind::conflict)
       co_return unexpected(kube::make_error(kube::ErrorKind::conflict,
                                             "the record on " + rev.name + " changed since it was read: " + e.message));
     co_return unexpected(std::move(e));

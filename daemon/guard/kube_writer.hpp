@@ -1,8 +1,8 @@
 #pragma once
 // KubeWriter: the guard's Writer (act.hpp) on the Kubernetes API. Record annotations are patches on the
 // ReplicaSet / ControllerRevision: a record that replaces one is a JSON patch that `test`s the old text first (a
-// compare-and-swap: of two writers moving the same record on, one gets 422 and re-reads; record_patch below), a
-// first record a merge patch; the rollback is the kubectl-equivalent JSON patch of rollback_plan.hpp with a
+// compare-and-swap: of two writers moving the same record on, one gets 422 and re-reads; record_patch below), and
+// so is a first record (it tests the member absent); the rollback is the kubectl-equivalent JSON patch of rollback_plan.hpp with a
 // `test` of metadata.generation first; copied records are removed from the workload by a merge patch that carries
 // the observed resourceVersion (a stale one fails with 409); Events go through a bounded queue with at most two in flight (event_queue.hpp). Owned by the
 // Controller.
@@ -19,9 +19,10 @@
 
 namespace canary_guard::guard {
 
-// The patch that writes these records onto `rev`: when a record replaces one whose text `rev` carries
-// (Revision::verdict_text / rollback_text), a JSON patch testing that text and replacing it; otherwise a merge patch
-// (it also creates a missing annotations map). Pure.
+// The patch that writes these records onto `rev`: always a JSON patch that first tests what `rev` carries, the old
+// text (Revision::verdict_text / rollback_text) or, for a record not written yet, its absence (Revision::
+// has_annotations: the whole annotations map's absence), then sets it. Another writer in between makes the
+// apiserver refuse it (422): the caller re-reads. Pure.
 struct RecordPatch {
   kube::PatchType type = kube::PatchType::merge;
   std::string body;

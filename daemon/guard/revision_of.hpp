@@ -32,6 +32,7 @@ Revision revision_of(const View& v, std::string hash, std::int64_t number) {
   r.hash = std::move(hash);
   r.number = number;
   r.template_fingerprint = v.template_hash;
+  r.has_annotations = v.meta.has_annotations;
   if (const std::string* t = probes::find_value(v.meta.annotations, kVerdictAnnotation)) {
     r.verdict = parse_verdict(*t, r.hash);
     r.verdict_text = *t;

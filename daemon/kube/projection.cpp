@@ -209,6 +209,7 @@ void read_meta(Reader& r, dom::object obj, probes::ObjectMeta& m, LabelMode labe
     scratch.resize(b);
   }
   if (Obj a = r.object(md, "annotations", "metadata")) {
+    m.has_annotations = true;
     // Filter before sorting: objects carry many annotations (last-applied-configuration) and we keep a few.
     const std::size_t b = scratch.size();
     for (dom::key_value_pair kv : *a)

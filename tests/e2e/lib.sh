@@ -98,7 +98,7 @@ e2e_cleanup() {
   trap - ERR
   cg_stop || true
   local p
-  for p in "${E2E_BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${E2E_BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; kill -CONT "$p" 2>/dev/null || true; done
   for p in "${E2E_CLUSTER_OBJECTS[@]}"; do kubectl delete "$p" --wait=false >/dev/null 2>&1 || true; done
   for p in "${E2E_CLEANUP_CMDS[@]}"; do eval "$p" >/dev/null 2>&1 || true; done
   if [ "$E2E_FAILED" = 1 ] && [ -n "$E2E_DIR" ]; then
@@ -190,6 +190,7 @@ cg_stop() {
   [ -n "$CG_PID" ] || return 0
   local i
   kill -TERM "$CG_PID" 2>/dev/null || true
+  kill -CONT "$CG_PID" 2>/dev/null || true  # a test may have stopped it (SIGSTOP): TERM waits for it
   for ((i = 0; i < 100; i++)); do kill -0 "$CG_PID" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$CG_PID" 2>/dev/null; then
     say "canary-guard (pid $CG_PID) ignored TERM for 10s; killing" >&2

@@ -21,6 +21,7 @@
 #include "daemon/kube/client.hpp"
 #include "daemon/kube/informer.hpp"
 #include "daemon/kube/resources.hpp"
+#include "tests/integration/it_support.hpp"
 
 namespace canary_guard::kube {
 namespace {
@@ -28,23 +29,11 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
+using it::env;
 
 std::string sandbox_script() { return std::string(CG_SOURCE_DIR) + "/scripts/sandbox"; }
 
-// Runs one coroutine to completion on a private io_context and returns its value.
-template <class T>
-T run(boost::asio::io_context& ioc, boost::asio::awaitable<T> task) {
-  std::optional<T> out;
-  boost::asio::co_spawn(
-      ioc, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); }, boost::asio::detached);
-  ioc.restart();
-  ioc.run();
-  return std::move(*out);
-}
+using it::run;
 
 class KubeClientIT : public ::testing::Test {
  protected:

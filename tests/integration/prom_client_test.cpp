@@ -16,6 +16,7 @@
 #include <string>
 
 #include "daemon/prom/prometheus_client.hpp"
+#include "tests/integration/it_support.hpp"
 
 namespace canary_guard::prom {
 namespace {
@@ -28,15 +29,7 @@ struct Recorder : QueryObserver {
   std::vector<int> codes;
 };
 
-template <class T>
-T run(boost::asio::io_context& ioc, boost::asio::awaitable<T> task) {
-  std::optional<T> out;
-  boost::asio::co_spawn(
-      ioc, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); }, boost::asio::detached);
-  ioc.restart();
-  ioc.run();
-  return std::move(*out);
-}
+using it::run;
 
 class PromClientIT : public ::testing::Test {
  protected:

@@ -160,6 +160,14 @@ TEST(Projection, DaemonSetAndControllerRevision) {
   EXPECT_EQ(cr->hash, "5d4f8b");
   EXPECT_EQ(cr->meta.controller_uid, "u-ds");
   EXPECT_EQ(cr->template_hash, ds->template_hash);
+  EXPECT_FALSE(cr->meta.has_annotations);  // a first record creates the map (record_patch)
+
+  // Only foreign annotations: none is kept, but the map is there (a first record adds a member to it).
+  auto annotated = project_controller_revision(
+      R"({"metadata":{"name":"agent-2","annotations":{"deprecated.daemonset.template.generation":"2"}},"revision":2})");
+  ASSERT_TRUE(annotated);
+  EXPECT_TRUE(annotated->meta.annotations.empty());
+  EXPECT_TRUE(annotated->meta.has_annotations);
 
   auto unlabelled = project_controller_revision(R"({"metadata":{"name":"agent-1"},"revision":1})");
   ASSERT_TRUE(unlabelled);
