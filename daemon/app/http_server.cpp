@@ -9,11 +9,8 @@
 
 #include <array>
 #include <charconv>
-#include <sstream>
 
-#include <prometheus/text_serializer.h>
 
-#include "daemon/app/process_metrics.hpp"
 #include "daemon/app/server_tls.hpp"
 #include <spdlog/spdlog.h>
 
@@ -50,19 +47,14 @@ Expected<tcp::endpoint, std::string> parse_endpoint(const std::string& hp) {
   return tcp::endpoint(addr, static_cast<unsigned short>(p));
 }
 
-HttpServer::HttpServer(asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready,
-                       AnalysisFn analysis)
+HttpServer::HttpServer(asio::io_context& ioc, MetricsFn metrics, ReadyFn ready, AnalysisFn analysis)
     : ioc_(ioc),
-      registry_(std::move(registry)),
+      metrics_(std::move(metrics)),
       ready_(std::move(ready)),
       analysis_(std::move(analysis)),
       acceptor_(ioc) {
   router_.add("GET", "/metrics", [this](const HttpRequest&) {
-    std::ostringstream out;
-    auto families = registry_->Collect();
-    for (auto& f : process_families()) families.push_back(std::move(f));
-    prometheus::TextSerializer{}.Serialize(out, families);
-    return HttpResponse{200, "text/plain; version=0.0.4", out.str()};
+    return HttpResponse{200, "text/plain; version=0.0.4", metrics_ ? metrics_() : std::string()};
   });
   router_.add("GET", "/healthz", [this](const HttpRequest&) {
     const std::string why = health_ ? health_() : std::string();

@@ -18,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include <prometheus/registry.h>
 
 #include "config/expected.hpp"
 #include "daemon/app/router.hpp"
@@ -33,8 +32,9 @@ class HttpServer {
   using ReadyFn = std::function<std::string()>;
   // The body of GET /analysis; empty (no metric analysis configured): "[]".
   using AnalysisFn = std::function<std::string()>;
-  HttpServer(boost::asio::io_context& ioc, std::shared_ptr<prometheus::Registry> registry, ReadyFn ready,
-             AnalysisFn analysis = {});
+  // The body of GET /metrics (Metrics::render): the text exposition format.
+  using MetricsFn = std::function<std::string()>;
+  HttpServer(boost::asio::io_context& ioc, MetricsFn metrics, ReadyFn ready, AnalysisFn analysis = {});
   ~HttpServer();
   // Binds (port 0 picks a free one). Start-up error: returned, the caller exits non-zero.
   Expected<Ok, std::string> listen(const std::string& host_port);
@@ -55,7 +55,7 @@ class HttpServer {
   template <class Stream>
   boost::asio::awaitable<void> serve(Stream& stream);
   boost::asio::io_context& ioc_;
-  std::shared_ptr<prometheus::Registry> registry_;
+  MetricsFn metrics_;
   ReadyFn ready_;
   AnalysisFn analysis_;
   boost::asio::ip::tcp::acceptor acceptor_;

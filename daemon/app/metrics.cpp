@@ -1,6 +1,11 @@
 #include "daemon/app/metrics.hpp"
 
 #include <array>
+#include <sstream>
+
+#include <prometheus/text_serializer.h>
+
+#include "daemon/app/process_metrics.hpp"
 
 namespace canary_guard::app {
 
@@ -21,26 +26,11 @@ const prometheus::Histogram::BucketBoundaries& restore_buckets() {
 Metrics::Metrics(std::string_view version, std::string_view revision)
     : registry_(std::make_shared<prometheus::Registry>()),
       build_info_(BuildGauge().Name("canary_guard_build_info").Help("Build information; always 1.").Register(*registry_)),
-      rollouts_(BuildCounter()
-                    .Name("canary_guard_rollouts_total")
-                    .Help("Rollouts of guarded workloads by how they ended.")
-                    .Register(*registry_)),
-      rollbacks_(BuildCounter()
-                     .Name("canary_guard_rollbacks_total")
-                     .Help("Automatic rollbacks started, by the kind of evidence.")
-                     .Register(*registry_)),
-      active_(BuildGauge()
-                  .Name("canary_guard_rollout_active")
-                  .Help("1 while a rollout of the workload is being watched.")
-                  .Register(*registry_)),
-      start_ts_(BuildGauge()
-                    .Name("canary_guard_rollout_start_timestamp_seconds")
-                    .Help("When the watched rollout started (Unix seconds).")
-                    .Register(*registry_)),
-      pod_signals_(BuildCounter()
-                       .Name("canary_guard_pod_signals_total")
-                       .Help("Pod fast-failure signals that failed a revision, by reason.")
-                       .Register(*registry_)),
+      rollouts_("canary_guard_rollouts_total", "Rollouts of guarded workloads by how they ended.", SeriesFamily::Type::counter, {"namespace", "workload", "kind", "outcome"}),
+      rollbacks_("canary_guard_rollbacks_total", "Automatic rollbacks started, by the kind of evidence.", SeriesFamily::Type::counter, {"namespace", "workload", "kind", "reason"}),
+      active_("canary_guard_rollout_active", "1 while a rollout of the workload is being watched.", SeriesFamily::Type::gauge, {"namespace", "workload", "kind"}),
+      start_ts_("canary_guard_rollout_start_timestamp_seconds", "When the watched rollout started (Unix seconds).", SeriesFamily::Type::gauge, {"namespace", "workload", "kind"}),
+      pod_signals_("canary_guard_pod_signals_total", "Pod fast-failure signals that failed a revision, by reason.", SeriesFamily::Type::counter, {"namespace", "workload", "reason"}),
       kube_requests_(BuildCounter()
                          .Name("canary_guard_kube_requests_total")
                          .Help("Requests to the Kubernetes API by verb, resource and HTTP code.")
@@ -49,22 +39,13 @@ Metrics::Metrics(std::string_view version, std::string_view revision)
                      .Name("canary_guard_decisions_total")
                      .Help("Decisions taken by the guard, by action.")
                      .Register(*registry_)),
-      probe_evaluations_(BuildCounter()
-                             .Name("canary_guard_probe_evaluations_total")
-                             .Help("Metric check evaluations by outcome.")
-                             .Register(*registry_)),
+      probe_evaluations_("canary_guard_probe_evaluations_total", "Metric check evaluations by outcome.", SeriesFamily::Type::counter, {"namespace", "workload", "probe", "outcome"}),
       probe_errors_(BuildCounter()
                         .Name("canary_guard_probe_errors_total")
                         .Help("Metric check errors by class (config, transient, partial, parse).")
                         .Register(*registry_)),
-      probe_value_(BuildGauge()
-                       .Name("canary_guard_probe_value")
-                       .Help("The last value of a metric check (the worst series); may be NaN.")
-                       .Register(*registry_)),
-      last_decisive_(BuildGauge()
-                         .Name("canary_guard_last_decisive_evaluation_timestamp_seconds")
-                         .Help("When a metric check last gave a decisive (pass or fail) outcome.")
-                         .Register(*registry_)),
+      probe_value_("canary_guard_probe_value", "The last value of a metric check (the worst series); may be NaN.", SeriesFamily::Type::gauge, {"namespace", "workload", "probe"}),
+      last_decisive_("canary_guard_last_decisive_evaluation_timestamp_seconds", "When a metric check last gave a decisive (pass or fail) outcome.", SeriesFamily::Type::gauge, {"namespace", "workload"}),
       round_overruns_(BuildCounter()
                           .Name("canary_guard_analysis_round_overruns_total")
                           .Help("Evaluation rounds of a metric check that took longer than its interval.")
@@ -92,10 +73,7 @@ Metrics::Metrics(std::string_view version, std::string_view revision)
                          .Help("Alerts received on POST /v1/alertmanager by status and result (duplicate: seen before, "
                                "acted on once; ignored: other severity or no workload named).")
                          .Register(*registry_)),
-      alerts_firing_(BuildGauge()
-                         .Name("canary_guard_alerts_firing")
-                         .Help("Firing Alertmanager alerts naming the workload, as delivered to the webhook.")
-                         .Register(*registry_)),
+      alerts_firing_("canary_guard_alerts_firing", "Firing Alertmanager alerts naming the workload, as delivered to the webhook.", SeriesFamily::Type::gauge, {"namespace", "workload"}),
       heartbeat_ts_(BuildGauge()
                         .Name("canary_guard_alertmanager_heartbeat_timestamp_seconds")
                         .Help("When the heartbeat alert last arrived (Unix seconds); 0: never.")
@@ -159,32 +137,20 @@ Metrics::Metrics(std::string_view version, std::string_view revision)
 }
 
 void Metrics::rollout_finished(const std::string& ns, const std::string& w, std::string_view kind, std::string_view outcome) {
-  rollouts_.Add({{"namespace", ns}, {"workload", w}, {"kind", std::string(kind)}, {"outcome", std::string(outcome)}})
-      .Increment();
+  rollouts_.inc({ns, w, kind, outcome});
 }
 
 void Metrics::rollback(const std::string& ns, const std::string& w, std::string_view kind, std::string_view reason) {
-  rollbacks_.Add({{"namespace", ns}, {"workload", w}, {"kind", std::string(kind)},
-                  {"reason", std::string(rollback_reason_label(reason))}})
-      .Increment();
+  rollbacks_.inc({ns, w, kind, rollback_reason_label(reason)});
 }
 
 void Metrics::rollout_active(const std::string& ns, const std::string& w, std::string_view kind, bool active,
                              double start) {
-  prometheus::Labels l{{"namespace", ns}, {"workload", w}, {"kind", std::string(kind)}};
-  active_.Add(l).Set(active ? 1 : 0);
+  active_.set({ns, w, kind}, active ? 1 : 0);
   // The workload's counters exist at zero from its first sight, so increase() sees its first rollback.
-  for (auto o : {"completed", "rolled_back", "held", "superseded"}) {
-    prometheus::Labels lo = l;
-    lo["outcome"] = o;
-    rollouts_.Add(lo);
-  }
-  for (auto r : {"metric_probe", "alert", "pod_signal", "progress_deadline"}) {
-    prometheus::Labels lr = l;
-    lr["reason"] = r;
-    rollbacks_.Add(lr);
-  }
-  if (active) start_ts_.Add(l).Set(start);
+  for (std::string_view o : {"completed", "rolled_back", "held", "superseded"}) rollouts_.add({ns, w, kind, o});
+  for (std::string_view r : {"metric_probe", "alert", "pod_signal", "progress_deadline"}) rollbacks_.add({ns, w, kind, r});
+  if (active) start_ts_.set({ns, w, kind}, start);
 }
 
 void Metrics::pod_signal(const std::string& ns, const std::string& w, std::string_view reason) {
@@ -193,7 +159,7 @@ void Metrics::pod_signal(const std::string& ns, const std::string& w, std::strin
   std::string_view r = "other";
   for (auto k : known)
     if (k == reason) r = k;
-  pod_signals_.Add({{"namespace", ns}, {"workload", w}, {"reason", std::string(r)}}).Increment();
+  pod_signals_.inc({ns, w, r});
 }
 
 void Metrics::kube_request(std::string_view verb, std::string_view resource, int code) {
@@ -204,8 +170,7 @@ void Metrics::kube_request(std::string_view verb, std::string_view resource, int
 }
 
 void Metrics::evaluation(const std::string& ns, const std::string& w, const std::string& probe, std::string_view outcome) {
-  probe_evaluations_.Add({{"namespace", ns}, {"workload", w}, {"probe", probe}, {"outcome", std::string(outcome)}})
-      .Increment();
+  probe_evaluations_.inc({ns, w, probe, outcome});
 }
 
 void Metrics::probe_error(const std::string& probe, std::string_view cls) {
@@ -213,12 +178,10 @@ void Metrics::probe_error(const std::string& probe, std::string_view cls) {
 }
 
 void Metrics::probe_value(const std::string& ns, const std::string& w, const std::string& probe, double value) {
-  probe_value_.Add({{"namespace", ns}, {"workload", w}, {"probe", probe}}).Set(value);
+  probe_value_.set({ns, w, probe}, value);
 }
 
-void Metrics::last_decisive(const std::string& ns, const std::string& w, double t) {
-  last_decisive_.Add({{"namespace", ns}, {"workload", w}}).Set(t);
-}
+void Metrics::last_decisive(const std::string& ns, const std::string& w, double t) { last_decisive_.set({ns, w}, t); }
 
 void Metrics::analysis_round(const std::string& probe, bool overrun) {
   auto& c = round_overruns_.Add({{"probe", probe}});  // exported at 0 from the first round on
@@ -226,17 +189,9 @@ void Metrics::analysis_round(const std::string& probe, bool overrun) {
 }
 
 void Metrics::forget_analysis(const std::string& ns, const std::string& w) {
-  // Drops the workload's analysis series (R5.2): prometheus-cpp has no label-prefix removal, so the families
-  // keyed by (namespace, workload) are scanned through the collected metrics.
-  for (const auto& fam : probe_value_.Collect()) {
-    for (const auto& m : fam.metric) {
-      prometheus::Labels l;
-      for (const auto& lp : m.label) l[lp.name] = lp.value;
-      if (l["namespace"] == ns && l["workload"] == w && probe_value_.Has(l)) probe_value_.Remove(&probe_value_.Add(l));
-    }
-  }
-  prometheus::Labels l{{"namespace", ns}, {"workload", w}};
-  if (last_decisive_.Has(l)) last_decisive_.Remove(&last_decisive_.Add(l));
+  // Drops the workload's analysis series (R5.2).
+  probe_value_.remove_prefix({ns, w});
+  last_decisive_.remove({ns, w});
 }
 
 void Metrics::prometheus_request(std::string_view endpoint, int code, double seconds) {
@@ -256,19 +211,11 @@ void Metrics::informer_live(std::string_view resource, bool live) {
 }
 
 void Metrics::forget_workload(const std::string& ns, const std::string& w, std::string_view kind) {
-  prometheus::Labels l{{"namespace", ns}, {"workload", w}, {"kind", std::string(kind)}};
-  if (active_.Has(l)) active_.Remove(&active_.Add(l));
-  if (start_ts_.Has(l)) start_ts_.Remove(&start_ts_.Add(l));
-  for (auto o : {"completed", "rolled_back", "held", "superseded"}) {
-    prometheus::Labels lo = l;
-    lo["outcome"] = o;
-    if (rollouts_.Has(lo)) rollouts_.Remove(&rollouts_.Add(lo));
-  }
-  for (auto r : {"metric_probe", "alert", "pod_signal", "progress_deadline", "other"}) {
-    prometheus::Labels lr = l;
-    lr["reason"] = r;
-    if (rollbacks_.Has(lr)) rollbacks_.Remove(&rollbacks_.Add(lr));
-  }
+  active_.remove({ns, w, kind});
+  start_ts_.remove({ns, w, kind});
+  for (std::string_view o : {"completed", "rolled_back", "held", "superseded"}) rollouts_.remove({ns, w, kind, o});
+  for (std::string_view r : {"metric_probe", "alert", "pod_signal", "progress_deadline", "other"})
+    rollbacks_.remove({ns, w, kind, r});
 }
 
 void Metrics::notification_received(std::string_view status, std::string_view result) {
@@ -281,11 +228,11 @@ void Metrics::alerts_firing(const std::map<std::pair<std::string, std::string>, 
       ++it;
       continue;
     }
-    alerts_firing_.Add({{"namespace", it->first}, {"workload", it->second}}).Set(0);
+    alerts_firing_.set({it->first, it->second}, 0);
     it = firing_series_.erase(it);
   }
   for (const auto& [k, n] : by_workload) {
-    alerts_firing_.Add({{"namespace", k.first}, {"workload", k.second}}).Set(n);
+    alerts_firing_.set({k.first, k.second}, n);
     firing_series_.insert(k);
   }
 }
@@ -309,6 +256,25 @@ void Metrics::notification_sent(std::string_view format, std::string_view result
 }
 void Metrics::leader(bool leading) { leader_.Set(leading ? 1 : 0); }
 void Metrics::alert_channel_blind(bool blind) { alert_channel_blind_.Set(blind ? 1 : 0); }
+
+std::string Metrics::render() const {
+  std::ostringstream out;
+  auto families = registry_->Collect();
+  for (auto& f : process_families()) families.push_back(std::move(f));
+  prometheus::TextSerializer{}.Serialize(out, families);
+  std::string body = std::move(out).str();
+  std::size_t series = 0;
+  for (const SeriesFamily* f : tables()) series += f->size();
+  body.reserve(body.size() + series * 112);
+  for (const SeriesFamily* f : tables()) f->render(body);
+  return body;
+}
+
+std::optional<double> Metrics::workload_series(std::string_view family, SeriesFamily::Values values) const {
+  for (const SeriesFamily* f : tables())
+    if (f->name() == family) return f->value(values);
+  return std::nullopt;
+}
 
 std::string_view Metrics::rollback_reason_label(std::string_view reason) {
   if (reason == "progress_deadline") return "progress_deadline";

@@ -1,9 +1,13 @@
 #pragma once
+#include <array>
 #include <map>
 #include <set>
-// canary-guard's own metrics (spec/probes.md §5): one Registry, the families the guard updates, and helpers that
-// keep label sets closed. Owned by the daemon wiring (main); the HTTP server serialises the registry on /metrics.
+// canary-guard's own metrics (spec/probes.md §5): the families the guard updates, and helpers that keep label sets
+// closed. Families with a series per workload are SeriesFamily tables (series_family.hpp: rendered without a copy
+// of the registry, so a scrape stays fast with thousands of workloads); the others live in one prometheus-cpp
+// Registry. Owned by the daemon wiring (main); the HTTP server serves render() on /metrics.
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +17,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "daemon/app/series_family.hpp"
 #include "daemon/guard/guard_metrics.hpp"
 #include "daemon/prom/prometheus_client.hpp"
 
@@ -23,7 +28,10 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   explicit Metrics(std::string_view version, std::string_view revision = "unknown");
 
   prometheus::Registry& registry() { return *registry_; }
-  std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
+  // The whole text exposition (format 0.0.4): the registry, the process_* series, the per-workload tables.
+  std::string render() const;
+  // For tests: one per-workload series' value by family name and label values; nullopt when absent.
+  std::optional<double> workload_series(std::string_view family, SeriesFamily::Values values) const;
 
   // outcome: completed | rolled_back | held | superseded
   void rollout_finished(const std::string& ns, const std::string& workload, std::string_view kind, std::string_view outcome) override;
@@ -73,24 +81,24 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>& build_info_;
-  prometheus::Family<prometheus::Counter>& rollouts_;
-  prometheus::Family<prometheus::Counter>& rollbacks_;
-  prometheus::Family<prometheus::Gauge>& active_;
-  prometheus::Family<prometheus::Gauge>& start_ts_;
-  prometheus::Family<prometheus::Counter>& pod_signals_;
+  SeriesFamily rollouts_;
+  SeriesFamily rollbacks_;
+  SeriesFamily active_;
+  SeriesFamily start_ts_;
+  SeriesFamily pod_signals_;
   prometheus::Family<prometheus::Counter>& kube_requests_;
   prometheus::Family<prometheus::Counter>& decisions_;
-  prometheus::Family<prometheus::Counter>& probe_evaluations_;
+  SeriesFamily probe_evaluations_;
   prometheus::Family<prometheus::Counter>& probe_errors_;
-  prometheus::Family<prometheus::Gauge>& probe_value_;
-  prometheus::Family<prometheus::Gauge>& last_decisive_;
+  SeriesFamily probe_value_;
+  SeriesFamily last_decisive_;
   prometheus::Family<prometheus::Counter>& round_overruns_;
   prometheus::Family<prometheus::Counter>& prom_requests_;
   prometheus::Family<prometheus::Histogram>& prom_duration_;
   prometheus::Family<prometheus::Gauge>& informer_live_;
   prometheus::Counter& events_dropped_;
   prometheus::Family<prometheus::Counter>& notifications_;
-  prometheus::Family<prometheus::Gauge>& alerts_firing_;
+  SeriesFamily alerts_firing_;
   prometheus::Gauge& heartbeat_ts_;
   prometheus::Gauge& alert_channel_blind_;
   prometheus::Gauge& leader_;
@@ -100,6 +108,11 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   prometheus::Family<prometheus::Gauge>& workloads_;
   prometheus::Family<prometheus::Counter>& notifications_sent_;
   std::set<std::pair<std::string, std::string>> firing_series_;
+
+  std::array<const SeriesFamily*, 9> tables() const {
+    return {&rollouts_, &rollbacks_, &active_, &start_ts_, &pod_signals_, &probe_evaluations_, &probe_value_,
+            &last_decisive_, &alerts_firing_};
+  }
 };
 
 }  // namespace canary_guard::app

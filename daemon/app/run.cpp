@@ -94,7 +94,7 @@ int run_guard(const RunOptions& opts) {
   guard::Controller controller(ioc, **client, cfg, clock, &metrics, host, analyzer.get());
   HttpServer::AnalysisFn analysis_body;
   if (analyzer) analysis_body = [&analyzer] { return render_analysis(analyzer->snapshot()); };
-  HttpServer http(ioc, metrics.shared_registry(), [&controller] { return controller.not_ready(); }, analysis_body);
+  HttpServer http(ioc, [&metrics] { return metrics.render(); }, [&controller] { return controller.not_ready(); }, analysis_body);
   http.router().add("GET", "/status", [&controller, &analyzer](const HttpRequest& req) {
     return status_response(controller, analyzer.get(), req);
   });

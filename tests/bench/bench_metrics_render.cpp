@@ -31,7 +31,7 @@ void BM_MetricsRender(benchmark::State& state) {
   }
   m.alerts_firing(firing);
   boost::asio::io_context ioc;
-  canary_guard::app::HttpServer server(ioc, m.shared_registry(), [] { return std::string(); });
+  canary_guard::app::HttpServer server(ioc, [&m] { return m.render(); }, [] { return std::string(); });
   canary_guard::app::HttpRequest req{"GET", "/metrics"};
   std::size_t bytes = 0;
   for (auto _ : state) {

@@ -17,7 +17,6 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
-#include <prometheus/registry.h>
 
 #include "daemon/app/analysis_json.hpp"
 #include "daemon/app/http_get.hpp"
@@ -37,7 +36,7 @@ struct Rig {
   std::unique_ptr<HttpServer> server;
 
   explicit Rig(HttpServer::AnalysisFn fn) {
-    server = std::make_unique<HttpServer>(ioc, std::make_shared<prometheus::Registry>(), [] { return std::string(); },
+    server = std::make_unique<HttpServer>(ioc, [] { return std::string(); }, [] { return std::string(); },
                                           std::move(fn));
     auto l = server->listen("127.0.0.1:0");
     EXPECT_TRUE(l) << (l ? "" : l.error());
