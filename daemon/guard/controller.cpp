@@ -205,9 +205,12 @@ awaitable<void> Controller::watch_liveness() {
 
 awaitable<Result<bool>> Controller::evidence_confirmed(const WorkloadKey& key, const WorkloadState& st,
                                                        const ObserveContext& ctx, const Decision& d) {
-  std::vector<std::string> hashes;  // named: it lives across the await
-  if (key.kind == Kind::deployment && d.current && d.target) hashes = {d.current->hash, d.target->hash};
-  auto fresh = co_await FreshView::read(client_, key, hashes);
+  std::vector<std::string> hashes, names;  // named: they live across the await
+  if (key.kind == Kind::deployment && d.current && d.target) {
+    hashes = {d.current->hash, d.target->hash};
+    names = {d.current->name, d.target->name};
+  }
+  auto fresh = co_await FreshView::read(client_, key, hashes, names);
   if (!fresh) co_return unexpected(fresh.error());
   WorkloadState copy = st;  // the grace timers and baselines as they are; the real state is left alone
   ObserveContext fresh_ctx = ctx;
@@ -571,15 +574,17 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   if (d.action == Action::rollback && !d.dry_run) {
     // The evidence is read again from the apiserver itself before anything is written: a cache that silently
     // stopped updating (frozen watch) must never roll back a release that is fine by now.
-    auto confirmed = co_await evidence_confirmed(key, st, ctx, d);
-    trace.mark("fresh_read");
+    // An alert's rollback asks Alertmanager at the same time (still active, not silenced): both are reads.
+    const bool by_alert = d.reason.rfind("alert:", 0) == 0;
+    auto recheck = [&](bool ask) -> awaitable<bool> {
+      if (!ask) co_return true;
+      co_return co_await alerts_confirmed(key, *obs, st);
+    };
+    auto [confirmed, holds] = co_await both(evidence_confirmed(key, st, ctx, d), recheck(by_alert));
+    trace.mark(by_alert ? "fresh_read+alert_recheck" : "fresh_read");
     if (!confirmed) co_return unexpected(confirmed.error());
     if (!*confirmed) co_return std::optional<Duration>{std::chrono::seconds{1}};
-    if (d.reason.rfind("alert:", 0) == 0) {
-      const bool holds = co_await alerts_confirmed(key, *obs, st);
-      trace.mark("alert_recheck");
-      if (!holds) co_return std::optional<Duration>{std::chrono::seconds{2}};
-    }
+    if (!holds) co_return std::optional<Duration>{std::chrono::seconds{2}};
   }
   ActContext actx{writer_, slots_, metrics_, clock_, tracing ? &trace : nullptr};
   auto r = co_await act(*obs, d, st, actx);

@@ -30,6 +30,38 @@ awaitable<kube::Result<std::vector<View>>> list_all(kube::Client& client, std::s
   co_return out;
 }
 
+// One object by name (a GET: one key read, where a LIST with a selector reads the namespace's every object of the
+// kind and filters), projected; an absent object is no item, as in a list. A GET reads as consistently as a LIST.
+template <class View>
+awaitable<kube::Result<std::vector<View>>> get_one(kube::Client& client, std::string path) {
+  std::vector<View> out;
+  auto r = co_await client.get(path);
+  if (!r) {
+    if (r.error().kind == kube::ErrorKind::not_found) co_return out;
+    co_return unexpected(r.error());
+  }
+  kube::Decoder decoder;
+  auto v = decoder.project<View>(r->dump());
+  if (!v) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, "fresh read: " + v.error()));
+  out.push_back(std::move(*v));
+  co_return out;
+}
+
+// The named objects, read at once, concatenated; the first error wins.
+template <class View>
+awaitable<kube::Result<std::vector<View>>> get_each(kube::Client& client, std::vector<std::string> paths) {
+  std::vector<View> out;
+  if (paths.empty()) co_return out;
+  if (paths.size() == 1) co_return co_await get_one<View>(client, paths.front());
+  auto rest = std::vector<std::string>(paths.begin() + 1, paths.end());
+  auto [first, others] = co_await both(get_one<View>(client, paths.front()), get_each<View>(client, std::move(rest)));
+  if (!first) co_return unexpected(first.error());
+  if (!others) co_return unexpected(others.error());
+  out = std::move(*first);
+  for (auto& v : *others) out.push_back(std::move(v));
+  co_return out;
+}
+
 template <class T>
 std::vector<const T*> owned_by(const std::vector<T>& all, const std::string& uid) {
   std::vector<const T*> out;
@@ -58,7 +90,8 @@ std::optional<kube::Error> take(std::pair<std::pair<kube::Result<std::vector<W>>
 }  // namespace
 
 awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client& client, const WorkloadKey& key,
-                                                                    const std::vector<std::string>& hashes) {
+                                                                    const std::vector<std::string>& hashes,
+                                                                    const std::vector<std::string>& revision_names) {
   auto view = std::make_unique<FreshView>();
   // Named arguments, never `{}`: GCC 12 destroys a braced temporary passed by value to a coroutine twice
   // (PR c++/99576); a relisting daemon crashed on it with "free(): invalid pointer".
@@ -74,7 +107,16 @@ awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client
   }
   // The three lists go out at once: the fresh read sits between a breach and its rollback PATCH.
   std::optional<kube::Error> failed;
-  if (key.kind == Kind::deployment) {
+  if (key.kind == Kind::deployment && !revision_names.empty()) {
+    // The Deployment and the decision's ReplicaSets by name (GETs), the failing revision's pods by label.
+    std::vector<std::string> rs_paths;
+    for (const auto& n : revision_names) rs_paths.push_back(kube::paths::replicasets(key.ns, n));
+    auto lists = co_await both(
+        both(get_one<probes::DeploymentView>(client, kube::paths::deployments(key.ns, key.name)),
+             get_each<probes::ReplicaSetView>(client, std::move(rs_paths))),
+        list_all<probes::PodView>(client, kube::paths::pods(key.ns), pods_of_failing));
+    failed = take(lists, view->deployment_, view->replicasets_, view->pods_);
+  } else if (key.kind == Kind::deployment) {
     auto lists = co_await both(
         both(list_all<probes::DeploymentView>(client, kube::paths::deployments(key.ns), one),
              list_all<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns), revs_of_decision)),

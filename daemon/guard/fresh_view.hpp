@@ -25,10 +25,13 @@ class FreshView final : public ClusterView {
   // `hashes` (Deployments only; empty: everything of the namespace): the revisions the decision names, failing one
   // first. Then only those ReplicaSets and the failing revision's pods are listed (label pod-template-hash), which
   // is what observe() judges a Deployment by; a revision applied since is still seen, as the Deployment's revision
-  // annotation then names a ReplicaSet the view lacks, which holds (doubt), never confirms. Passed by reference:
-  // the caller keeps it alive across the await (GCC 12, see fresh_view.cpp).
+  // annotation then names a ReplicaSet the view lacks, which holds (doubt), never confirms. `revision_names`
+  // (Deployments; the ReplicaSets of `hashes`): the Deployment and those are read by name (GETs, one key each:
+  // the read sits between a breach and its rollback PATCH), the pods still by label. Passed by reference: the
+  // caller keeps them alive across the await (GCC 12, see fresh_view.cpp).
   static boost::asio::awaitable<kube::Result<std::unique_ptr<FreshView>>> read(
-      kube::Client& client, const WorkloadKey& key, const std::vector<std::string>& hashes);
+      kube::Client& client, const WorkloadKey& key, const std::vector<std::string>& hashes,
+      const std::vector<std::string>& revision_names = {});
 
   const probes::DeploymentView* deployment(const std::string& ns, const std::string& name) const override;
   const probes::DaemonSetView* daemonset(const std::string& ns, const std::string& name) const override;

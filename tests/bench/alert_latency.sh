@@ -3,7 +3,9 @@
 # PATCH accepted by the apiserver, with the re-check against the sandbox's real Alertmanager (GET /api/v2/alerts) in
 # between. BENCH_WORKLOADS (10) Deployments x BENCH_ROUNDS (5) rounds = 50 alert-driven rollbacks: each round deploys a
 # new (healthy) image to all of them, posts one alert per Deployment to Alertmanager (as Prometheus would), and
-# Alertmanager routes them to the daemon. Figures come from the daemon's `event=rollback_trace ...
+# Alertmanager routes them to the daemon: N rollbacks at once, a burst. Then BENCH_SINGLE_ROUNDS (5) rounds of the
+# same with the alerts posted one at a time, each after the previous rollback was traced: one rollback alone, the
+# latency an on-call team sees for one bad release. Figures come from the daemon's `event=rollback_trace ...
 # webhook_to_patch_ms=` lines (its own clock at both ends). Then (issue #12 §6):
 #  - its own CanaryGuardRollback page: rollback decided -> accepted by Alertmanager (`event=first_post after_ms=`);
 #  - a rollback is never slower with Alertmanager down: BENCH_WORKLOADS crash-looping releases rolled back with the
@@ -72,13 +74,33 @@ for ((r = 1; r <= R; r++)); do
   wait_until 120 "round $r: all back on bench:v1" all_on bench:v1
   say "round $r done"
 done
+burst=$((R * N))
+S=${BENCH_SINGLE_ROUNDS:-5}
+for ((r = 1; r <= S; r++)); do
+  img="bench:s$r"
+  kubectl -n "$NS" set image deploy -l bench-group=al "app=$img" >/dev/null
+  wait_until 120 "single round $r: all on $img" all_on "$img"
+  for ((i = 1; i <= N; i++)); do
+    now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+    ends=$(date -u -d '+5 min' +%Y-%m-%dT%H:%M:%SZ)
+    body=$(printf '[{"labels":{"alertname":"BenchS%d","namespace":"%s","workload":"al-%02d","severity":"page"},"startsAt":"%s","endsAt":"%s"}]' \
+      "$r" "$NS" "$i" "$now" "$ends")
+    curl -sf --max-time 5 -X POST -H 'Content-Type: application/json' "$ALERTMANAGER_URL/api/v2/alerts" -d "$body" >/dev/null ||
+      die "Alertmanager refused the alert"
+    wait_until 60 "single round $r: alert $i rolled back" at_least 'event=rollback_trace .*webhook_to_patch_ms=' $((burst + (r - 1) * N + i))
+  done
+  wait_until 120 "single round $r: all back on bench:v1" all_on bench:v1
+  say "single round $r done"
+done
 cg_stop
 ALERT_LOG=$BENCH_DIR/alerts.log
 cp "$CG_LOG" "$ALERT_LOG"  # the next starts write canary-guard.log again
 # samples FILE: sorted numbers, one a line; pct P FILE: the P-th percentile (nearest rank).
 pct() { awk -v p="$1" '{a[NR]=$1} END {if (NR == 0) {print "-"; exit} i=int((NR*p+99)/100); if (i<1) i=1; print a[i]}' "$2"; }
 summary() { echo "n $(wc -l <"$1")   p50 $(pct 50 "$1") ms   p90 $(pct 90 "$1") ms   p99 $(pct 99 "$1") ms   max $(tail -n1 "$1") ms"; }
-grep -oE 'webhook_to_patch_ms=[0-9]+' "$ALERT_LOG" | cut -d= -f2 | sort -n >"$BENCH_DIR/samples.txt"
+grep -oE 'webhook_to_patch_ms=[0-9]+' "$ALERT_LOG" | cut -d= -f2 | head -n "$burst" | sort -n >"$BENCH_DIR/samples.txt"
+grep -oE 'webhook_to_patch_ms=[0-9]+' "$ALERT_LOG" | cut -d= -f2 | tail -n +"$((burst + 1))" | sort -n >"$BENCH_DIR/single.txt"
+one_single=$(grep -E 'event=rollback_trace .*webhook_to_patch_ms=' "$ALERT_LOG" | tail -n 1 | grep -oE 'total_ms=.*')
 grep -E 'event=first_post alert=CanaryGuardRollback ' "$ALERT_LOG" | grep -oE 'after_ms=[0-9]+' | cut -d= -f2 | sort -n \
   >"$BENCH_DIR/pages.txt"
 one_trace=$(grep -m1 -oE 'total_ms=.*' "$ALERT_LOG")
@@ -105,9 +127,11 @@ done
 sort -n "$BENCH_DIR/crash-up.unsorted" >"$BENCH_DIR/crash-up.txt"
 sort -n "$BENCH_DIR/crash-down.unsorted" >"$BENCH_DIR/crash-down.txt"
 
-figure "== alert_latency: $N Deployments x $R rounds, webhook received -> rollback PATCH accepted (re-check at the local Alertmanager included)"
-figure "  rollbacks: $(summary "$BENCH_DIR/samples.txt")"
-figure "  one trace: $one_trace"
+figure "== alert_latency: webhook received -> rollback PATCH accepted (re-check at the local Alertmanager included)"
+figure "  one alert at a time ($S rounds x $N): $(summary "$BENCH_DIR/single.txt")"
+figure "  one trace:  $one_single"
+figure "  bursts of $N alerts at once ($R rounds): $(summary "$BENCH_DIR/samples.txt")"
+figure "  one trace:  $one_trace"
 figure "== own alert CanaryGuardRollback: rollback decided -> accepted by Alertmanager (POST /api/v2/alerts)"
 figure "  pages: $(summary "$BENCH_DIR/pages.txt")"
 figure "== crash-loop rollbacks, decision -> PATCH accepted, own alerts to a live Alertmanager vs a closed port"

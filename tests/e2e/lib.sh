@@ -397,7 +397,7 @@ watch_pods() {
 # rs_exists NAME REVISION: that revision's ReplicaSet exists (for wait_until: re-evaluated on every poll).
 rs_exists() { [ -n "$(rs_of "$1" "$2")" ]; }
 # log_has REGEX: some daemon log line (any run) matches; re-reads the logs on every call, so it can be polled.
-log_has() { cg_logs | grep -qE -- "$1"; }
+log_has() { cg_logs | grep -E -- "$1" >/dev/null; }
 
 # ---------------------------------------------------------------------------------------------------------------
 # helpers shared by several of the later scenarios

@@ -12,6 +12,15 @@ bad=$(awk '
     if (line ~ /(wait_until|hold_for) +[0-9]+ +"[^"]*" +(test|\[) .*\$\(/ && line !~ /eval \x27/)
       print FILENAME ":" FNR ": " $0
   }' test_*.sh)
+# A pipe into `grep -q` fails under `set -o pipefail` when grep has its match before the writer is done: the
+# writer dies of SIGPIPE and the pipeline's status is 141, so a check that found what it looked for says no (a
+# /metrics body whose match moved further down made test_server_tls fail so). `grep ... >/dev/null` reads to the end.
+piped=$(grep -nE '\|[[:space:]]*(\{[[:space:]]*!?[[:space:]]*)?grep[[:space:]]+-[a-zA-Z]*q' lib.sh test_*.sh || true)
+if [ -n "$piped" ]; then
+  echo "tests/e2e: a pipe into grep -q (SIGPIPE under pipefail; use grep ... >/dev/null):" >&2
+  echo "$piped" >&2
+  exit 1
+fi
 if [ -n "$bad" ]; then
   echo "tests/e2e: a polled command expands \$( ) once, before the first poll (wrap it in eval '...' or a function):" >&2
   echo "$bad" >&2

@@ -52,7 +52,7 @@ expect "re-posted while it holds (endsAt moves on)" test "$(jq -r .endsAt <<<"$(
 # The receiver comes up only now: what was not delivered is retried.
 python3 "$E2E_ROOT/tests/e2e/receiver.py" "$RECV_PORT" "$E2E_DIR/received.jsonl" &
 E2E_BG_PIDS+=($!)
-got() { [ -s "$E2E_DIR/received.jsonl" ] && jq -r "select(.path == \"$1\") | .body | $2" "$E2E_DIR/received.jsonl" | grep -q "$3"; }
+got() { [ -s "$E2E_DIR/received.jsonl" ] && jq -r "select(.path == \"$1\") | .body | $2" "$E2E_DIR/received.jsonl" | grep -- "$3" >/dev/null; }
 wait_until 90 "JSON RollbackStarted delivered after the receiver came up" got /json .event RollbackStarted
 wait_until 30 "JSON RollbackSucceeded delivered" got /json .event RollbackSucceeded
 wait_until 30 "Slack RollbackStarted delivered" got /slack .text 'RollbackStarted\* Deployment `'"$NS"'/web`'

@@ -44,7 +44,7 @@ if log_has 'event=not_live'; then ok "an informer was reported not live while fr
 kill -USR2 "$proxy_pid"
 say "froze every connection, new ones too"
 readyz() { curl -s --max-time 3 -o "$E2E_DIR/readyz.body" -w '%{http_code}' "http://127.0.0.1:$CG_PORT/readyz" || true; }
-pods_live() { metrics | grep -qE "^canary_guard_informer_live\{resource=\"pods\"\} $1\$"; }
+pods_live() { metrics | grep -E "^canary_guard_informer_live\{resource=\"pods\"\} $1\$" >/dev/null; }
 t0=$SECONDS
 # Every watch reads with a deadline of its timeout (40-50 s) + 10 s: all are noticed within 60 s of the freeze.
 wait_until 75 "canary_guard_informer_live{resource=pods} 0 within the liveness bound" pods_live 0

@@ -31,5 +31,5 @@ expect_eq "no RollbackStarted Event" 0 "$(event_count web RollbackStarted)"
 expect_eq "no rollback decision logged" 0 "$(log_count "$(decision_re web rollback)")"
 expect_eq "no rollback annotation on any ReplicaSet" "" \
   "$(kubectl -n "$NS" get rs -o json | jq -r '.items[].metadata.annotations["canary-guard.io/rollback"] // empty')"
-expect "metrics endpoint answers with canary_guard_decisions_total" sh -c "curl -sf http://127.0.0.1:$CG_PORT/metrics | grep -q canary_guard_decisions_total"
+expect "metrics endpoint answers with canary_guard_decisions_total" sh -c "curl -sf http://127.0.0.1:$CG_PORT/metrics | grep canary_guard_decisions_total >/dev/null"
 e2e_pass

@@ -58,7 +58,7 @@ E2E_CLUSTER_OBJECTS+=("clusterrole/$NS-canary-guard" "clusterrolebinding/$NS-can
 E2E_EXTRA_NS+=("$NS-canary-guard")  # the base's Namespace object, renamed by the prefix
 SA="$NS-canary-guard"
 expect "ServiceAccount created" kubectl -n "$NS" get sa "$SA"
-expect "ConfigMap carries the overlay's configuration" bash -c "kubectl -n '$NS' get configmap -o json | grep -q 'lease_namespace = \\\\\"$NS\\\\\"'"
+expect "ConfigMap carries the overlay's configuration" bash -c "kubectl -n '$NS' get configmap -o json | grep 'lease_namespace = \\\\\"$NS\\\\\"' >/dev/null"
 expect "PodDisruptionBudget created" kubectl -n "$NS" get pdb "$NS-canary-guard"
 expect "Service created" kubectl -n "$NS" get service "$NS-canary-guard"
 
@@ -73,7 +73,7 @@ printf '%s' "$NS" >"$SADIR/namespace"
 
 # kubectl auth can-i as the ServiceAccount (least privilege).
 as="system:serviceaccount:$NS:$SA"
-can() { kubectl auth can-i "$@" --as "$as" 2>/dev/null | grep -qx yes; }
+can() { kubectl auth can-i "$@" --as "$as" 2>/dev/null | grep -x yes >/dev/null; }
 for v in "delete deployments" "create deployments" "update deployments" "delete pods" "create pods/exec" \
   "get secrets" "list secrets" "delete daemonsets" "update replicasets" "create clusterroles.rbac.authorization.k8s.io"; do
   # shellcheck disable=SC2086
@@ -117,7 +117,7 @@ sed -i "s/\"shop\"/\"$NS\"/g" "$E2E_DIR/sidecar/canary-guard.toml"
 out=$(kubectl apply -k "$E2E_DIR/sidecar" 2>&1) || fail "kubectl apply -k sidecar: $out"
 ok "sidecar overlay applied"
 sas="system:serviceaccount:$NS:canary-guard-sidecar"
-can_sc() { kubectl auth can-i "$@" --as "$sas" 2>/dev/null | grep -qx yes; }
+can_sc() { kubectl auth can-i "$@" --as "$sas" 2>/dev/null | grep -x yes >/dev/null; }
 expect "sidecar can patch Deployments in its namespace" can_sc patch deployments -n "$NS"
 expect "sidecar can take its Lease" can_sc update leases.coordination.k8s.io -n "$NS"
 if can_sc list deployments -n default; then fail "the sidecar may list Deployments in another namespace"; else ok "sidecar cannot read another namespace"; fi

@@ -38,7 +38,7 @@ premise() {
   say "premise seen: new $n, stable $s, new-side samples $c (< 300)"
 }
 wait_until 40 "premise: v2 fails the comparison but has fewer than 300 samples" premise
-no_data_for_new() { analysis_of | grep -qE '^no_data .*for the new revision'; }
+no_data_for_new() { analysis_of | grep -E '^no_data .*for the new revision' >/dev/null; }
 wait_until 30 "error-compare NO_DATA for the new revision" no_data_for_new
 say "analysis: $(analysis_of)"
 no_rollback() { [ "$(event_count web RollbackStarted)" = 0 ] && [ "$(event_count web RollbackHeld)" = 0 ]; }

@@ -57,7 +57,7 @@ wait_until 60 "v2 rolled back (RollbackStarted Event)" has_event web RollbackSta
 t_rb=$(date +%s.%N)
 expect_eq "the rollback targets v1" web:v1 "$(image_of deployment web)"
 refused() {
-  kubectl -n "$NS" get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}' | grep -q 'exceeded quota'
+  kubectl -n "$NS" get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}' | grep 'exceeded quota' >/dev/null
 }
 wait_until 15 "the quota refuses v1's new pods (FailedCreate: exceeded quota)" refused
 wait_until 30 "RollbackFailed Event within deadline + 20 s of RollbackStarted" has_event web RollbackFailed

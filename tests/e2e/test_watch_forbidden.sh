@@ -54,7 +54,7 @@ readyz() { curl -s --max-time 3 -o "$E2E_DIR/readyz.body" -w '%{http_code}' "htt
 not_ready() { [ "$(readyz)" = 503 ] && grep -q 'pods not live' "$E2E_DIR/readyz.body"; }
 wait_until 20 "/readyz 503 naming the pods informer" not_ready
 say "readyz: $(cat "$E2E_DIR/readyz.body")"
-pods_live() { metrics | grep -qE "^canary_guard_informer_live\{resource=\"pods\"\} $1\$"; }
+pods_live() { metrics | grep -E "^canary_guard_informer_live\{resource=\"pods\"\} $1\$" >/dev/null; }
 wait_until 10 "canary_guard_informer_live{resource=pods} 0" pods_live 0
 
 set_image deployment web web:v2-unready
