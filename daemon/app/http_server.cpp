@@ -10,7 +10,6 @@
 #include <array>
 #include <charconv>
 
-
 #include "daemon/app/server_tls.hpp"
 #include <spdlog/spdlog.h>
 

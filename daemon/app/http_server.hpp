@@ -18,7 +18,6 @@
 #include <string>
 #include <vector>
 
-
 #include "config/expected.hpp"
 #include "daemon/app/router.hpp"
 

@@ -47,19 +47,14 @@ awaitable<kube::Result<std::vector<View>>> get_one(kube::Client& client, std::st
   co_return out;
 }
 
-// The named objects, read at once, concatenated; the first error wins.
+// Two objects by name, read at once; the first error wins.
 template <class View>
-awaitable<kube::Result<std::vector<View>>> get_each(kube::Client& client, std::vector<std::string> paths) {
-  std::vector<View> out;
-  if (paths.empty()) co_return out;
-  if (paths.size() == 1) co_return co_await get_one<View>(client, paths.front());
-  auto rest = std::vector<std::string>(paths.begin() + 1, paths.end());
-  auto [first, others] = co_await both(get_one<View>(client, paths.front()), get_each<View>(client, std::move(rest)));
-  if (!first) co_return unexpected(first.error());
-  if (!others) co_return unexpected(others.error());
-  out = std::move(*first);
-  for (auto& v : *others) out.push_back(std::move(v));
-  co_return out;
+awaitable<kube::Result<std::vector<View>>> get_two(kube::Client& client, std::string a, std::string b) {
+  auto [x, y] = co_await both(get_one<View>(client, std::move(a)), get_one<View>(client, std::move(b)));
+  if (!x) co_return unexpected(x.error());
+  if (!y) co_return unexpected(y.error());
+  for (auto& v : *y) x->push_back(std::move(v));
+  co_return std::move(*x);
 }
 
 template <class T>
@@ -107,13 +102,12 @@ awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client
   }
   // The three lists go out at once: the fresh read sits between a breach and its rollback PATCH.
   std::optional<kube::Error> failed;
-  if (key.kind == Kind::deployment && !revision_names.empty()) {
-    // The Deployment and the decision's ReplicaSets by name (GETs), the failing revision's pods by label.
-    std::vector<std::string> rs_paths;
-    for (const auto& n : revision_names) rs_paths.push_back(kube::paths::replicasets(key.ns, n));
+  if (key.kind == Kind::deployment && revision_names.size() == 2) {
+    // The Deployment and the decision's two ReplicaSets by name (GETs), the failing revision's pods by label.
     auto lists = co_await both(
         both(get_one<probes::DeploymentView>(client, kube::paths::deployments(key.ns, key.name)),
-             get_each<probes::ReplicaSetView>(client, std::move(rs_paths))),
+             get_two<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns, revision_names[0]),
+                                             kube::paths::replicasets(key.ns, revision_names[1]))),
         list_all<probes::PodView>(client, kube::paths::pods(key.ns), pods_of_failing));
     failed = take(lists, view->deployment_, view->replicasets_, view->pods_);
   } else if (key.kind == Kind::deployment) {

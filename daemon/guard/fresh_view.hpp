@@ -26,7 +26,7 @@ class FreshView final : public ClusterView {
   // first. Then only those ReplicaSets and the failing revision's pods are listed (label pod-template-hash), which
   // is what observe() judges a Deployment by; a revision applied since is still seen, as the Deployment's revision
   // annotation then names a ReplicaSet the view lacks, which holds (doubt), never confirms. `revision_names`
-  // (Deployments; the ReplicaSets of `hashes`): the Deployment and those are read by name (GETs, one key each:
+  // (Deployments; the two ReplicaSets of `hashes`): the Deployment and those are read by name (GETs, one key each:
   // the read sits between a breach and its rollback PATCH), the pods still by label. Passed by reference: the
   // caller keeps them alive across the await (GCC 12, see fresh_view.cpp).
   static boost::asio::awaitable<kube::Result<std::unique_ptr<FreshView>>> read(
