@@ -2,7 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/app/http_get.hpp"
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <random>
 
 namespace canary_guard::app {
 
@@ -81,8 +86,40 @@ AlertCheck judge_alert_listing(std::string_view body, const std::string& fingerp
   return AlertCheck{AlertStatus::gone, "not among Alertmanager's alerts (resolved or expired)"};
 }
 
+namespace {
+// A GET, tried again (at most 3 tries, 20-40 ms then 60-120 ms apart) while Alertmanager says it is busy (503: more
+// GETs than --web.get-concurrency at once; 429), all within one deadline. Any other answer is returned as it is.
+asio::awaitable<Expected<HttpGetResponse, std::string>> get_patiently(asio::io_context& ioc, const std::string& base,
+                                                                      const std::string& path,
+                                                                      std::chrono::milliseconds timeout) {
+  using std::chrono::milliseconds;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  static thread_local std::minstd_rand jitter{std::random_device{}()};
+  for (int attempt = 1;; ++attempt) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto r = co_await http_get(ioc, base, path, std::max(left, milliseconds{1}), 8 * 1024 * 1024);
+    if (!r || (r->status != 503 && r->status != 429) || attempt == 3) co_return r;
+    const milliseconds base_wait{attempt == 1 ? 20 : 60};
+    const milliseconds wait = base_wait + milliseconds{jitter() % static_cast<unsigned>(base_wait.count() + 1)};
+    if (std::chrono::steady_clock::now() + wait >= deadline) co_return r;
+    asio::steady_timer t(ioc, wait);
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+}  // namespace
+
 AlertmanagerClient::AlertmanagerClient(asio::io_context& ioc, std::string base_url, std::chrono::milliseconds timeout)
-    : ioc_(ioc), base_url_(std::move(base_url)), timeout_(timeout) {
+    : ioc_(ioc),
+      base_url_(std::move(base_url)),
+      timeout_(timeout),
+      listings_(ioc, [this](const std::string& path) -> asio::awaitable<Expected<HttpGetResponse, std::string>> {
+        try {
+          co_return co_await get_patiently(ioc_, base_url_, path, timeout_);
+        } catch (const std::exception& ex) {
+          co_return unexpected(std::string("unexpected error: ") + ex.what());
+        }
+      }) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
@@ -90,7 +127,7 @@ asio::awaitable<AlertCheck> AlertmanagerClient::check(const std::string& fingerp
                                                       const std::string& ns) {
   const std::string path = "/api/v2/alerts?filter=" + matcher_query("alertname", alertname) +
                            "&filter=" + matcher_query("namespace", ns);
-  auto r = co_await http_get(ioc_, base_url_, path, timeout_, 8 * 1024 * 1024);
+  auto r = co_await listings_.get(path);
   if (!r) co_return AlertCheck{AlertStatus::unknown, "Alertmanager " + base_url_ + ": " + r.error()};
   if (r->status != 200)
     co_return AlertCheck{AlertStatus::unknown, "Alertmanager " + base_url_ + " answered HTTP " + std::to_string(r->status)};

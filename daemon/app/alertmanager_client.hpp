@@ -3,6 +3,8 @@
 // before it rolls anything back (GET /api/v2/alerts filtered by alertname and namespace, then the fingerprint:
 // active -> act; suppressed (silenced, inhibited) or absent (resolved, expired) -> gone; no answer -> unknown, which
 // holds), and posting the daemon's own alerts (POST /api/v2/alerts). Plain HTTP with one deadline per request.
+// Re-checks of one alert name in one namespace asked at the same time share one GET (SharedFetch), and a GET that
+// Alertmanager turns away as busy (503, 429) is tried again within the same deadline.
 // Owned by the daemon wiring.
 #include <utility>  // Boost 1.74: must precede boost/asio/awaitable.hpp
 
@@ -10,9 +12,12 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "config/expected.hpp"
+#include "daemon/app/http_get.hpp"
+#include "daemon/app/shared_fetch.hpp"
 #include "daemon/guard/alert_recheck.hpp"
 #include "probes/alerts.hpp"
 
@@ -36,11 +41,14 @@ class AlertmanagerClient final : public guard::AlertRecheck {
   boost::asio::awaitable<Expected<probes::ActiveAlerts, std::string>> active_alerts(const std::string& receiver);
   // POST /api/v2/alerts with a JSON array; the HTTP status (0: no answer) and an error text when not 2xx.
   boost::asio::awaitable<std::pair<int, std::string>> post_alerts(const std::string& json_array);
+  // GETs the re-checks have sent so far (a burst's share one): for tests and figures.
+  std::uint64_t recheck_gets() const noexcept { return listings_.fetches(); }
 
  private:
   boost::asio::io_context& ioc_;
   std::string base_url_;
   std::chrono::milliseconds timeout_;
+  SharedFetch<Expected<HttpGetResponse, std::string>> listings_;  // key: the GET's path
 };
 
 }  // namespace canary_guard::app

@@ -48,6 +48,8 @@ struct Client::Connection {
 
 namespace {
 
+Duration monotonic_now() { return SteadyClock{}.elapsed(); }
+
 constexpr int kMaxThrottledRetries = 5;                     // client-go: 10; ours are bounded by the cap below
 constexpr std::chrono::seconds kRetryAfterCap{10};
 
@@ -168,7 +170,8 @@ std::string resource_of(std::string_view path) {
 Client::Client(asio::io_context& ioc, Credentials creds, ClientOptions options)
     : ioc_(ioc), creds_(std::move(creds)), options_(std::move(options)),
       auth_(ioc, creds_, options_.clock ? *options_.clock : system_clock_, AuthOptions{options_.exec_timeout}),
-      slots_(ioc, options_.max_connections) {}
+      slots_(ioc, options_.max_connections),
+      idle_(std::min(options_.max_idle_connections, options_.max_connections), options_.idle_timeout) {}
 
 Client::~Client() = default;
 
@@ -247,9 +250,8 @@ Task<Result<RawResponse>> Client::attempt(std::string_view method, const std::st
   const SteadyTime deadline = std::chrono::steady_clock::now() + options_.request_timeout;
   std::unique_ptr<Connection> conn;
   bool reused = false;
-  if (!idle_.empty()) {
-    conn = std::move(idle_.back());
-    idle_.pop_back();
+  if (auto kept = idle_.take(monotonic_now())) {
+    conn = std::move(kept);
     reused = true;
   } else {
     auto c = co_await connect(deadline);
@@ -297,9 +299,9 @@ Task<Result<RawResponse>> Client::attempt(std::string_view method, const std::st
   RawResponse out;
   out.status = static_cast<int>(res.result_int());
   out.body = std::move(res.body());
-  if (res.keep_alive() && idle_.size() < options_.max_idle_connections && conn->ctx == tls_) {
+  if (res.keep_alive() && conn->ctx == tls_) {
     conn->buffer.clear();
-    idle_.push_back(std::move(conn));
+    idle_.put(std::move(conn), monotonic_now());
   }
   // Retry-After travels in a header; smuggle it to the error mapper through the body-less path below.
   if (out.status == 429 || out.status == 503) {

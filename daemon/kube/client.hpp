@@ -37,6 +37,7 @@
 #include "daemon/kube/auth.hpp"
 #include "daemon/kube/errors.hpp"
 #include "daemon/kube/kubeconfig.hpp"
+#include "daemon/kube/idle_pool.hpp"
 #include "daemon/kube/request_slots.hpp"
 
 namespace canary_guard::kube {
@@ -78,7 +79,10 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout{std::chrono::seconds{30}};
   std::size_t body_limit = 16u << 20;  // non-watch responses
   std::size_t max_line = 16u << 20;    // one watch event
-  std::size_t max_idle_connections = 4;
+  // Keep-alive connections kept open while unused, and for how long (client-go's transport: 25 and 90 s). A burst's
+  // next step reuses what its previous step opened (no TLS handshake per request); a quiet daemon lets them go.
+  std::size_t max_idle_connections = 25;
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds{90}};
   // Requests (not watches) in flight at once; more wait their turn (RequestSlots), at most request_timeout.
   std::size_t max_connections = 32;
   std::string user_agent = "canary-guard";
@@ -151,7 +155,7 @@ class Client {
   std::shared_ptr<void> tls_;  // boost::asio::ssl::context, type-erased to keep OpenSSL headers out of here
   std::string loaded_cert_;    // client cert currently in tls_ (exec plugins may rotate it)
   RequestSlots slots_;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  IdlePool<Connection> idle_;
   std::vector<Connection*> watching_;
   RequestHook hook_;
 };

@@ -44,6 +44,11 @@ EOT
 for ((i = 1; i <= N; i++)); do
   deploy_yaml "$(printf 'al-%02d' "$i")" bench:v1 2 600 al >>"$BENCH_DIR/workloads.yaml"
 done
+# Every round rolls back to v1's ReplicaSet, the first one created. Kubernetes 1.20 cleans up old ReplicaSets beyond
+# revisionHistoryLimit (10) oldest-created first (../shared/spec/kubernetes-rollouts.md §2.5), so a release that
+# completes its rollout after ten such rounds deletes v1's, the only revision verified healthy, and the guard holds
+# (no_healthy_revision) instead of rolling back. Keep the history long enough for every round.
+sed -i 's/^  revisionHistoryLimit: 10$/  revisionHistoryLimit: 100/' "$BENCH_DIR/workloads.yaml"
 kubectl -n "$NS" create -f "$BENCH_DIR/workloads.yaml" >/dev/null
 all_on() {
   kubectl -n "$NS" get deploy -l bench-group=al -o json | jq -e --arg img "$1" '.items | length > 0 and all(.[];

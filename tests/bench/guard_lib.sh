@@ -26,7 +26,7 @@ say() { printf '%s [%6.1fs] %s\n' "$BENCH_NAME" "$(echo "$(date +%s.%N) - $BENCH
 # figure LINE: a result line, on stdout (everything else goes to stderr), so `scripts/bench > figures.txt` works.
 figure() { printf '%s\n' "$*"; }
 skip() { say "SKIP: $*"; exit 77; }
-die() { say "FAIL: $*"; BENCH_KEEP=1; exit 1; }
+die() { say "FAIL: $*"; BENCH_KEEP=1; BENCH_FAILED=1; exit 1; }
 
 bench_init() {
   command -v jq >/dev/null || skip "jq missing"
@@ -70,6 +70,12 @@ bench_cleanup() {
   local p
   for p in "${BENCH_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${BENCH_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if { [ "$rc" != 0 ] || [ "${BENCH_FAILED:-0}" = 1 ]; } && [ -n "$BENCH_DIR" ]; then
+    # What the cluster held when the bench failed, before its namespaces go.
+    for p in "${BENCH_NS[@]}"; do
+      kubectl -n "$p" get deployments,replicasets,pods,events -o yaml >"$BENCH_DIR/cluster-$p.yaml" 2>&1 || true
+    done
+  fi
   for p in "${BENCH_NS[@]}"; do
     kubectl delete namespace "$p" --wait=false >/dev/null 2>&1 || true
   done
