@@ -173,7 +173,11 @@ awaitable<Result<ActOutcome>> Acting::rollback() {
   VerdictRecord verdict{Verdict::failed, d_.current->hash, now, d_.reason};
   log_decision(obs_, d_, " target=" + std::to_string(d_.target->number));
   // Intent first (a crash at any later point finds it), while the fresh GETs run.
-  auto [written, fresh] = co_await both(write(*d_.current, verdict, rec), ctx_.writer.prepare_rollback(obs_, *d_.target));
+  auto prepare = [this]() -> awaitable<Result<FreshRollback>> {
+    if (ctx_.prepared) co_return *ctx_.prepared;
+    co_return co_await ctx_.writer.prepare_rollback(obs_, *d_.target);
+  };
+  auto [written, fresh] = co_await both(write(*d_.current, verdict, rec), prepare());
   if (ctx_.trace) ctx_.trace->mark("record+prepare");
   if (!written) {
     ctx_.slots.release(key_);  // nothing recorded: nothing in flight

@@ -70,6 +70,9 @@ struct ActContext {
   GuardMetrics* metrics = nullptr;  // may be null
   const Clock& clock;               // wall time for the records
   StepTrace* trace = nullptr;       // may be null: where a rollback's time went (record+prepare, patch)
+  // The rollback request already built from the fresh read that confirmed the decision (the workload and the
+  // target read just now): the rollback sends it instead of reading both again. Null: prepare_rollback() reads.
+  const FreshRollback* prepared = nullptr;
 };
 
 struct ActOutcome {

@@ -204,7 +204,8 @@ awaitable<void> Controller::watch_liveness() {
 }
 
 awaitable<Result<bool>> Controller::evidence_confirmed(const WorkloadKey& key, const WorkloadState& st,
-                                                       const ObserveContext& ctx, const Decision& d) {
+                                                       const ObserveContext& ctx, const Decision& d,
+                                                       std::optional<FreshRollback>& prepared) {
   std::vector<std::string> hashes, names;  // named: they live across the await
   if (key.kind == Kind::deployment && d.current && d.target) {
     hashes = {d.current->hash, d.target->hash};
@@ -229,7 +230,14 @@ awaitable<Result<bool>> Controller::evidence_confirmed(const WorkloadKey& key, c
       why = "fresh decision names another revision";
     }
   }
-  if (why.empty()) co_return true;
+  if (why.empty()) {
+    // The workload and the target were read just now: the rollback request is built from them, not read again.
+    const auto* w = (*fresh)->workload_document();
+    const auto* t = d.target ? (*fresh)->revision_document(d.target->name) : nullptr;
+    if (w && t)
+      if (auto plan = plan_rollback(*obs, *w, *t)) prepared = std::move(*plan);
+    co_return true;
+  }
   spdlog::warn("workload={}/{} kind={} decision=none reason=evidence_not_confirmed cached_reason={} detail=\"{}\"",
                key.ns, key.name, kind_token(key.kind), d.reason, why);
   // The cache disagreed with the apiserver: it may have stopped updating without anyone noticing. Relist.
@@ -571,6 +579,7 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
           webhook_wait = webhook_wait ? std::min(*webhook_wait, w) : w;
         }
   }
+  std::optional<FreshRollback> prepared;  // from the fresh read, when it had the workload and the target
   if (d.action == Action::rollback && !d.dry_run) {
     // The evidence is read again from the apiserver itself before anything is written: a cache that silently
     // stopped updating (frozen watch) must never roll back a release that is fine by now.
@@ -580,13 +589,13 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
       if (!ask) co_return true;
       co_return co_await alerts_confirmed(key, *obs, st);
     };
-    auto [confirmed, holds] = co_await both(evidence_confirmed(key, st, ctx, d), recheck(by_alert));
+    auto [confirmed, holds] = co_await both(evidence_confirmed(key, st, ctx, d, prepared), recheck(by_alert));
     trace.mark(by_alert ? "fresh_read+alert_recheck" : "fresh_read");
     if (!confirmed) co_return unexpected(confirmed.error());
     if (!*confirmed) co_return std::optional<Duration>{std::chrono::seconds{1}};
     if (!holds) co_return std::optional<Duration>{std::chrono::seconds{2}};
   }
-  ActContext actx{writer_, slots_, metrics_, clock_, tracing ? &trace : nullptr};
+  ActContext actx{writer_, slots_, metrics_, clock_, tracing ? &trace : nullptr, prepared ? &*prepared : nullptr};
   auto r = co_await act(*obs, d, st, actx);
   if (tracing)
     spdlog::info("workload={} event=rollback_trace decision={} ok={} total_ms={} {}{}", k, to_string(d.action),

@@ -94,9 +94,11 @@ class Controller {
   std::string caches_not_live(Kind kind) const;
   // Before a rollback PATCH: the workload, its revisions and pods read fresh from the apiserver and judged again by
   // the same rules (observe + decide on a copy of the state). False when the fresh picture does not call for the
-  // same rollback; the informers that disagreed then relist.
+  // same rollback; the informers that disagreed then relist. When it confirms and read the workload and the target
+  // by name, `prepared` gets the rollback request built from those documents (no second read).
   boost::asio::awaitable<Result<bool>> evidence_confirmed(const WorkloadKey& key, const WorkloadState& st,
-                                                          const ObserveContext& ctx, const Decision& d);
+                                                          const ObserveContext& ctx, const Decision& d,
+                                                          std::optional<FreshRollback>& prepared);
   // Before an alert's rollback PATCH: each alert behind it asked again at Alertmanager (AlertRecheck). True when one
   // still holds; false (no action now) when all are gone (forgotten) or Alertmanager cannot say (held, told once).
   boost::asio::awaitable<bool> alerts_confirmed(const WorkloadKey& key, const Observation& obs, WorkloadState& st);

@@ -32,8 +32,10 @@ awaitable<kube::Result<std::vector<View>>> list_all(kube::Client& client, std::s
 
 // One object by name (a GET: one key read, where a LIST with a selector reads the namespace's every object of the
 // kind and filters), projected; an absent object is no item, as in a list. A GET reads as consistently as a LIST.
+// The document itself goes to `doc` (kept by the caller across the await).
 template <class View>
-awaitable<kube::Result<std::vector<View>>> get_one(kube::Client& client, std::string path) {
+awaitable<kube::Result<std::vector<View>>> get_one(kube::Client& client, std::string path,
+                                                   std::optional<nlohmann::json>& doc) {
   std::vector<View> out;
   auto r = co_await client.get(path);
   if (!r) {
@@ -44,13 +46,16 @@ awaitable<kube::Result<std::vector<View>>> get_one(kube::Client& client, std::st
   auto v = decoder.project<View>(r->dump());
   if (!v) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, "fresh read: " + v.error()));
   out.push_back(std::move(*v));
+  doc = std::move(*r);
   co_return out;
 }
 
 // Two objects by name, read at once; the first error wins.
 template <class View>
-awaitable<kube::Result<std::vector<View>>> get_two(kube::Client& client, std::string a, std::string b) {
-  auto [x, y] = co_await both(get_one<View>(client, std::move(a)), get_one<View>(client, std::move(b)));
+awaitable<kube::Result<std::vector<View>>> get_two(kube::Client& client, std::string a, std::string b,
+                                                   std::optional<nlohmann::json>& doc_a,
+                                                   std::optional<nlohmann::json>& doc_b) {
+  auto [x, y] = co_await both(get_one<View>(client, std::move(a), doc_a), get_one<View>(client, std::move(b), doc_b));
   if (!x) co_return unexpected(x.error());
   if (!y) co_return unexpected(y.error());
   for (auto& v : *y) x->push_back(std::move(v));
@@ -104,12 +109,15 @@ awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client
   std::optional<kube::Error> failed;
   if (key.kind == Kind::deployment && revision_names.size() == 2) {
     // The Deployment and the decision's two ReplicaSets by name (GETs), the failing revision's pods by label.
+    std::optional<nlohmann::json> rs_a, rs_b;
     auto lists = co_await both(
-        both(get_one<probes::DeploymentView>(client, kube::paths::deployments(key.ns, key.name)),
+        both(get_one<probes::DeploymentView>(client, kube::paths::deployments(key.ns, key.name), view->workload_doc_),
              get_two<probes::ReplicaSetView>(client, kube::paths::replicasets(key.ns, revision_names[0]),
-                                             kube::paths::replicasets(key.ns, revision_names[1]))),
+                                             kube::paths::replicasets(key.ns, revision_names[1]), rs_a, rs_b)),
         list_all<probes::PodView>(client, kube::paths::pods(key.ns), pods_of_failing));
     failed = take(lists, view->deployment_, view->replicasets_, view->pods_);
+    for (auto* doc : {&rs_a, &rs_b})
+      if (*doc) view->revision_docs_.push_back(std::move(**doc));
   } else if (key.kind == Kind::deployment) {
     auto lists = co_await both(
         both(list_all<probes::DeploymentView>(client, kube::paths::deployments(key.ns), one),
@@ -125,6 +133,14 @@ awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client
   }
   if (failed) co_return unexpected(std::move(*failed));
   co_return view;
+}
+
+const nlohmann::json* FreshView::revision_document(const std::string& name) const {
+  for (const auto& d : revision_docs_) {
+    const auto* meta = d.is_object() && d.contains("metadata") ? &d["metadata"] : nullptr;
+    if (meta && meta->is_object() && meta->contains("name") && (*meta)["name"] == name) return &d;
+  }
+  return nullptr;
 }
 
 const probes::DeploymentView* FreshView::deployment(const std::string& ns, const std::string& name) const {

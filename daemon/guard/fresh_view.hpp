@@ -40,8 +40,15 @@ class FreshView final : public ClusterView {
   std::vector<const probes::PodView*> pods_of(const std::string& owner_uid) const override;
 
   std::size_t pod_count() const { return pods_.size(); }
+  // The documents read by name, as the apiserver sent them (Deployments read with `revision_names`): the
+  // Deployment, and a ReplicaSet by name. Null when not read that way or absent. A rollback builds its PATCH from
+  // these instead of reading them a second time; the PATCH's generation test still refuses a changed workload.
+  const nlohmann::json* workload_document() const { return workload_doc_ ? &*workload_doc_ : nullptr; }
+  const nlohmann::json* revision_document(const std::string& name) const;
 
  private:
+  std::optional<nlohmann::json> workload_doc_;
+  std::vector<nlohmann::json> revision_docs_;
   std::optional<probes::DeploymentView> deployment_;
   std::optional<probes::DaemonSetView> daemonset_;
   std::vector<probes::ReplicaSetView> replicasets_;

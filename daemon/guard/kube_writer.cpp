@@ -87,10 +87,17 @@ awaitable<Result<Ok>> KubeWriter::write_record(const Observation& obs, const Rev
 }
 
 awaitable<Result<FreshRollback>> KubeWriter::prepare_rollback(const Observation& obs, const Revision& target) {
-  const bool dep = obs.key.kind == Kind::deployment;
   auto [w, t] = co_await both(client_.get(workload_path(obs)), client_.get(revision_path(obs, target.name)));
   if (!w) co_return unexpected(w.error());
   if (!t) co_return unexpected(t.error());
+  co_return plan_rollback(obs, *w, *t);
+}
+
+Result<FreshRollback> plan_rollback(const Observation& obs, const nlohmann::json& workload,
+                                    const nlohmann::json& target) {
+  const bool dep = obs.key.kind == Kind::deployment;
+  const nlohmann::json* w = &workload;
+  const nlohmann::json* t = &target;
   FreshRollback fresh;
   fresh.generation = w->value("/metadata/generation"_json_pointer, std::int64_t{0});
   fresh.paused = dep && w->value("/spec/paused"_json_pointer, false);
@@ -103,15 +110,15 @@ awaitable<Result<FreshRollback>> KubeWriter::prepare_rollback(const Observation&
                         ? (*w)["spec"]["template"].dump()
                         : std::string("null");
   auto fp = kube::template_fingerprint(tmpl);
-  if (!fp) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, "workload template: " + fp.error()));
+  if (!fp) return unexpected(kube::make_error(kube::ErrorKind::bad_data, "workload template: " + fp.error()));
   fresh.template_fingerprint = *fp;
   auto plan = dep ? deployment_rollback(*w, *t, /*lift_guard_pause=*/fresh.paused && fresh.paused_by_guard)
                   : daemonset_rollback(*w, *t);
-  if (!plan) co_return unexpected(kube::make_error(kube::ErrorKind::bad_data, plan.error()));
+  if (!plan) return unexpected(kube::make_error(kube::ErrorKind::bad_data, plan.error()));
   fresh.skipped = plan->skipped;
   fresh.content_type = plan->content_type;
   fresh.body = std::move(plan->body);
-  co_return fresh;
+  return fresh;
 }
 
 awaitable<Result<std::int64_t>> KubeWriter::send_rollback(const Observation& obs, const FreshRollback& plan) {

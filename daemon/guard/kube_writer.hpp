@@ -30,6 +30,11 @@ struct RecordPatch {
 RecordPatch record_patch(const Revision& rev, const std::optional<std::string>& verdict_text,
                          const std::optional<std::string>& rollback_text);
 
+// The kubectl-equivalent rollback request from the workload and the target revision object as the apiserver sent
+// them (prepare_rollback's GETs, or a fresh read that has just fetched both): pure.
+Result<FreshRollback> plan_rollback(const Observation& obs, const nlohmann::json& workload,
+                                    const nlohmann::json& target);
+
 class KubeWriter final : public Writer {
  public:
   KubeWriter(boost::asio::io_context& ioc, kube::Client& client, EventRecorder& events,

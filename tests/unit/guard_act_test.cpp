@@ -32,6 +32,7 @@ struct FakeWriter final : Writer {
   // The rollback state whose record write loses its compare-and-swap (another writer moved the record on).
   std::optional<RollbackState> swap_lost_on;
   std::vector<std::string> expected_rollback_texts;  // Revision::rollback_text of each record write, in order
+  std::vector<std::string> sent_bodies;
 
   asio::awaitable<Result<Ok>> write_record(const Observation&, const Revision& rev, std::optional<VerdictRecord> v,
                                            std::optional<RollbackRecord> r) override {
@@ -49,9 +50,10 @@ struct FakeWriter final : Writer {
     if (fail_prepare) co_return unexpected(cg::kube::make_error(cg::kube::ErrorKind::timeout, "slow"));
     co_return fresh;
   }
-  asio::awaitable<Result<std::int64_t>> send_rollback(const Observation&, const FreshRollback&) override {
+  asio::awaitable<Result<std::int64_t>> send_rollback(const Observation&, const FreshRollback& plan) override {
     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     calls.push_back("send");
+    sent_bodies.push_back(plan.body);
     co_return generation_after;
   }
   asio::awaitable<Result<Ok>> remove_workload_records(const Observation&) override {
@@ -157,6 +159,32 @@ TEST(Act, RollbackWritesIntentThenPatchesThenWaiting) {
   // Read-your-writes: what was written is remembered until the cache shows it.
   ASSERT_TRUE(st.written.count("web-b"));
   EXPECT_NE(st.written["web-b"].rollback->find("state=waiting"), std::string::npos);
+}
+
+TEST(Act, ARequestPreparedFromTheFreshReadIsSentWithoutReadingAgain) {
+  Rig rig;
+  FreshRollback prepared = rig.writer.fresh;
+  prepared.body = R"([{"op":"test","path":"/metadata/generation","value":7}])";
+  rig.ctx.prepared = &prepared;
+  WorkloadState st;
+  auto r = rig.run(obs(), rollback_decision(), st);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(rig.writer.calls, (std::vector<std::string>{"record:b:failed:started", "send", "record:b:-:waiting",
+                                                         "event:RollbackStarted"}));
+  EXPECT_EQ(rig.writer.sent_bodies, std::vector<std::string>{prepared.body});
+}
+
+TEST(Act, APreparedRequestForAChangedWorkloadIsRefusedAsAnyOther) {
+  // The fresh read's generation differs from the observation's: the same refusal as after prepare_rollback's GETs.
+  Rig rig;
+  FreshRollback prepared = rig.writer.fresh;
+  prepared.generation = 8;
+  rig.ctx.prepared = &prepared;
+  WorkloadState st;
+  auto r = rig.run(obs(), rollback_decision(), st);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, cg::kube::ErrorKind::conflict);
+  EXPECT_EQ(rig.writer.calls, std::vector<std::string>{"record:b:failed:started"});
 }
 
 TEST(Act, SlotLimitIsHardEvenForConcurrentRollbacks) {
