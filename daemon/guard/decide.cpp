@@ -267,8 +267,16 @@ Decision decide(const Snapshot& s, const config::Policy& policy, TimePoint now) 
     if (!target) {
       d.action = Action::hold;
       d.reason = "no_healthy_revision";
-      d.message = rev_label(*cur) + " failed (" + failure->detail +
-                  ") but no revision was ever verified healthy; holding, no guess is made.";
+      // Say what is known: a first revision had nothing before it; later, a verified revision may have been
+      // deleted by revisionHistoryLimit cleanup (the guard's records live on the revision objects, and go with them).
+      d.message = rev_label(*cur) + " failed (" + failure->detail + ") but " +
+                  (cur->number <= 1
+                       ? std::string("no revision was ever verified healthy")
+                       : std::string("no revision verified healthy is left to roll back to: none was, or "
+                                     "revisionHistoryLimit cleanup deleted it (before Kubernetes 1.21 a Deployment's "
+                                     "oldest-created ReplicaSet goes first: after repeated rollbacks, the release "
+                                     "they returned to)")) +
+                  "; holding, no guess is made.";
       return d;
     }
     if (!policy.dry_run && s.rollbacks_in_flight >= s.max_concurrent_rollbacks) {

@@ -118,6 +118,26 @@ TEST(Decide, NoHealthyRevisionHolds) {
   auto d = decide(s, policy(), T0);
   EXPECT_EQ(d.action, Action::hold);
   EXPECT_EQ(d.reason, "no_healthy_revision");
+  EXPECT_NE(d.message.find("revisionHistoryLimit cleanup deleted it"), std::string::npos) << d.message;
+}
+
+TEST(Decide, NoHealthyRevisionSaysWhyItMayBeGone) {
+  // Ten alert rollbacks to v1 (revision 21 now), then release 22 completes: Kubernetes 1.20 deletes v1's ReplicaSet,
+  // the oldest created (alert_latency bench, 2026-12-07). Left: failed revisions only. The hold must not claim that
+  // nothing was ever verified.
+  auto s = snap({rev("r9", 18, Verdict::failed), rev("r10", 20, Verdict::failed), rev("r11", 22)}, "r11");
+  s.failure = Finding{"alert:HighErrorRate", "alert HighErrorRate firing"};
+  auto d = decide(s, policy(), T0);
+  EXPECT_EQ(d.action, Action::hold);
+  EXPECT_EQ(d.reason, "no_healthy_revision");
+  EXPECT_EQ(d.message.find("was ever verified"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("no revision verified healthy is left to roll back to"), std::string::npos) << d.message;
+  // A first revision had nothing before it: that is what it says.
+  auto first = snap({rev("a", 1)}, "a");
+  first.failure = Finding{"progress_deadline", "x"};
+  d = decide(first, policy(), T0);
+  EXPECT_EQ(d.reason, "no_healthy_revision");
+  EXPECT_NE(d.message.find("no revision was ever verified healthy"), std::string::npos) << d.message;
 }
 
 TEST(Decide, PausedHolds) {
