@@ -42,12 +42,10 @@ class SharedFetch {
 
   boost::asio::awaitable<Result> get(const std::string& key) {
     auto w = std::make_shared<Waiter>(ioc_);
-    Key& k = keys_[key];
-    k.next.push_back(w);
-    if (!k.running) {
-      k.running = true;
-      boost::asio::co_spawn(ioc_, run(key), boost::asio::detached);
-    }
+    // A key is in the map exactly while its fetch loop runs: a new entry starts one.
+    auto [it, added] = keys_.try_emplace(key);
+    it->second.push_back(w);
+    if (added) boost::asio::co_spawn(ioc_, run(key), boost::asio::detached);
     if (!w->result) {
       boost::system::error_code ec;
       co_await w->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
@@ -56,7 +54,7 @@ class SharedFetch {
   }
 
   std::uint64_t fetches() const noexcept { return fetches_; }  // for tests and figures
-  std::size_t running() const noexcept { return keys_.size(); }
+  std::size_t running() const noexcept { return keys_.size(); }  // keys with a fetch running or about to
 
  private:
   struct Waiter {
@@ -64,20 +62,17 @@ class SharedFetch {
     boost::asio::steady_timer timer;  // cancelled when the result is in
     std::optional<Result> result;
   };
-  struct Key {
-    bool running = false;
-    std::vector<std::shared_ptr<Waiter>> next;  // asked before the next fetch starts
-  };
+  using Next = std::vector<std::shared_ptr<Waiter>>;  // asked before the key's next fetch starts
 
   boost::asio::awaitable<void> run(std::string key) {
     for (;;) {
       auto it = keys_.find(key);
-      if (it->second.next.empty()) {
+      if (it->second.empty()) {
         keys_.erase(it);
         co_return;
       }
-      auto batch = std::move(it->second.next);
-      it->second.next.clear();
+      Next batch;
+      batch.swap(it->second);
       ++fetches_;
       Result r = co_await fetch_(key);
       for (auto& w : batch) {
@@ -89,7 +84,7 @@ class SharedFetch {
 
   boost::asio::io_context& ioc_;
   Fetch fetch_;
-  std::map<std::string, Key> keys_;  // node-based: a Key stays put while others come and go
+  std::map<std::string, Next> keys_;  // node-based: an entry stays put while others come and go
   std::uint64_t fetches_ = 0;
 };
 

@@ -136,10 +136,9 @@ awaitable<kube::Result<std::unique_ptr<FreshView>>> FreshView::read(kube::Client
 }
 
 const nlohmann::json* FreshView::revision_document(const std::string& name) const {
-  for (const auto& d : revision_docs_) {
-    const auto* meta = d.is_object() && d.contains("metadata") ? &d["metadata"] : nullptr;
-    if (meta && meta->is_object() && meta->contains("name") && (*meta)["name"] == name) return &d;
-  }
+  // Documents that projected (get_one), so metadata.name is there.
+  for (const auto& d : revision_docs_)
+    if (d.value("/metadata/name"_json_pointer, std::string()) == name) return &d;
   return nullptr;
 }
 

@@ -96,24 +96,23 @@ awaitable<Result<FreshRollback>> KubeWriter::prepare_rollback(const Observation&
 Result<FreshRollback> plan_rollback(const Observation& obs, const nlohmann::json& workload,
                                     const nlohmann::json& target) {
   const bool dep = obs.key.kind == Kind::deployment;
-  const nlohmann::json* w = &workload;
-  const nlohmann::json* t = &target;
   FreshRollback fresh;
-  fresh.generation = w->value("/metadata/generation"_json_pointer, std::int64_t{0});
-  fresh.paused = dep && w->value("/spec/paused"_json_pointer, false);
-  if (const auto* ann = w->contains("metadata") ? &(*w)["metadata"] : nullptr; ann && ann->contains("annotations")) {
+  fresh.generation = workload.value("/metadata/generation"_json_pointer, std::int64_t{0});
+  fresh.paused = dep && workload.value("/spec/paused"_json_pointer, false);
+  if (const auto* ann = workload.contains("metadata") ? &workload["metadata"] : nullptr;
+      ann && ann->contains("annotations")) {
     const auto& a = (*ann)["annotations"];
     if (a.is_object() && a.contains(std::string(kHoldAnnotation)) && a[std::string(kHoldAnnotation)].is_string())
       fresh.paused_by_guard = a[std::string(kHoldAnnotation)].get<std::string>().rfind("paused-blind", 0) == 0;
   }
-  const auto tmpl = w->contains("spec") && (*w)["spec"].is_object() && (*w)["spec"].contains("template")
-                        ? (*w)["spec"]["template"].dump()
+  const auto tmpl = workload.contains("spec") && workload["spec"].is_object() && workload["spec"].contains("template")
+                        ? workload["spec"]["template"].dump()
                         : std::string("null");
   auto fp = kube::template_fingerprint(tmpl);
   if (!fp) return unexpected(kube::make_error(kube::ErrorKind::bad_data, "workload template: " + fp.error()));
   fresh.template_fingerprint = *fp;
-  auto plan = dep ? deployment_rollback(*w, *t, /*lift_guard_pause=*/fresh.paused && fresh.paused_by_guard)
-                  : daemonset_rollback(*w, *t);
+  auto plan = dep ? deployment_rollback(workload, target, /*lift_guard_pause=*/fresh.paused && fresh.paused_by_guard)
+                  : daemonset_rollback(workload, target);
   if (!plan) return unexpected(kube::make_error(kube::ErrorKind::bad_data, plan.error()));
   fresh.skipped = plan->skipped;
   fresh.content_type = plan->content_type;

@@ -167,6 +167,37 @@ TEST_F(KubeClientIT, ABurstWaitsForItsRequestSlotsInsteadOfOpeningAConnectionEac
   EXPECT_LE(peak, 3) << "more connections than max_connections were open at once";
 }
 
+TEST_F(KubeClientIT, ABurstsNextStepReusesTheConnectionsItsFirstStepOpened) {
+  // Ten rollbacks at once: ten reads, then ten writes. With the default pool (25 idle) the writes find the reads'
+  // connections; with the former pool of 4, six of them paid a new TLS handshake each.
+  ASSERT_TRUE(create_configmap("step"));
+  auto c = Client::make(ioc_, admin_creds_);
+  ASSERT_TRUE(c) << c.error();
+  auto& client = **c;
+  const int before = open_sockets();
+  auto ten_at_once = [&](bool write) {
+    int ok = 0;
+    for (int i = 0; i < 10; ++i)
+      boost::asio::co_spawn(
+          ioc_,
+          [&client, &ok, write, path = paths::configmaps(ns_, "step"),
+           patch = json{{"data", {{"n", std::to_string(i)}}}}.dump()]() -> boost::asio::awaitable<void> {
+            bool good = write ? (co_await client.patch(path, PatchType::merge, patch)).has_value()
+                              : (co_await client.get(path)).has_value();
+            if (good) ++ok;
+          },
+          boost::asio::detached);
+    ioc_.restart();
+    ioc_.run();
+    return ok;
+  };
+  ASSERT_EQ(ten_at_once(false), 10);
+  const int after_reads = open_sockets() - before;
+  EXPECT_EQ(after_reads, 10) << "the ten connections of the first step are kept idle";
+  ASSERT_EQ(ten_at_once(true), 10);
+  EXPECT_EQ(open_sockets() - before, after_reads) << "the second step opened new connections instead of reusing";
+}
+
 TEST_F(KubeClientIT, PagesOverTheBodyCapAreFetchedAgainSmaller) {
   // 40 ConfigMaps of 3 KB under a 64 KiB body cap: a page of 500 (all 40, ~120 KB) is over the cap, as 500 pods of
   // 40 KB are over the daemon's 16 MiB. The list must halve its pages (down to 16: ~48 KB) and complete, with
