@@ -211,11 +211,9 @@ void Metrics::informer_live(std::string_view resource, bool live) {
 }
 
 void Metrics::forget_workload(const std::string& ns, const std::string& w, std::string_view kind) {
-  active_.remove({ns, w, kind});
-  start_ts_.remove({ns, w, kind});
-  for (std::string_view o : {"completed", "rolled_back", "held", "superseded"}) rollouts_.remove({ns, w, kind, o});
-  for (std::string_view r : {"metric_probe", "alert", "pod_signal", "progress_deadline", "other"})
-    rollbacks_.remove({ns, w, kind, r});
+  // Every table with a series per workload, so that a family added later is forgotten too (R5.2): listing label
+  // values here once left the pod signal and probe evaluation counters of every deleted workload behind.
+  for (SeriesFamily* t : tables()) t->remove_workload(ns, w, kind);
 }
 
 void Metrics::notification_received(std::string_view status, std::string_view result) {
@@ -228,7 +226,8 @@ void Metrics::alerts_firing(const std::map<std::pair<std::string, std::string>, 
       ++it;
       continue;
     }
-    alerts_firing_.set({it->first, it->second}, 0);
+    // Down to 0, unless the workload was forgotten meanwhile (deleted): that is not brought back.
+    alerts_firing_.set_existing({it->first, it->second}, 0);
     it = firing_series_.erase(it);
   }
   for (const auto& [k, n] : by_workload) {

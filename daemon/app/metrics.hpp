@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -109,10 +110,15 @@ class Metrics final : public guard::GuardMetrics, public guard::AnalysisMetrics,
   prometheus::Family<prometheus::Counter>& notifications_sent_;
   std::set<std::pair<std::string, std::string>> firing_series_;
 
-  std::array<const SeriesFamily*, 9> tables() const {
-    return {&rollouts_, &rollbacks_, &active_, &start_ts_, &pod_signals_, &probe_evaluations_, &probe_value_,
-            &last_decisive_, &alerts_firing_};
+  // Every per-workload table: render() shows these, forget_workload() clears a workload from each.
+  template <class Self>  // Metrics or const Metrics
+  static auto tables_of(Self& m) {
+    using Table = std::conditional_t<std::is_const_v<Self>, const SeriesFamily*, SeriesFamily*>;
+    return std::array<Table, 9>{&m.rollouts_, &m.rollbacks_, &m.active_, &m.start_ts_, &m.pod_signals_,
+                                &m.probe_evaluations_, &m.probe_value_, &m.last_decisive_, &m.alerts_firing_};
   }
+  auto tables() const { return tables_of(*this); }
+  auto tables() { return tables_of(*this); }
 };
 
 }  // namespace canary_guard::app

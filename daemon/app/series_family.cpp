@@ -99,6 +99,16 @@ void SeriesFamily::set(Values values, double value) {
   series(*k, values).value = value;
 }
 
+bool SeriesFamily::set_existing(Values values, double value) {
+  auto k = key(values);
+  if (!k) return false;
+  std::lock_guard lock(mu_);
+  auto it = series_.find(*k);
+  if (it == series_.end()) return false;
+  it->second.value = value;
+  return true;
+}
+
 bool SeriesFamily::remove(Values values) {
   auto k = key(values);
   if (!k) return false;
@@ -118,6 +128,35 @@ std::size_t SeriesFamily::remove_prefix(Values prefix) {
   // Keys sort by their values in label order: the matching ones are one contiguous range.
   for (auto it = series_.lower_bound(p); it != series_.end() && it->first.compare(0, p.size(), p) == 0; ++n)
     it = series_.erase(it);
+  return n;
+}
+
+std::size_t SeriesFamily::remove_workload(std::string_view ns, std::string_view workload, std::string_view kind) {
+  if (label_names_.size() < 2 || label_names_[0] != "namespace" || label_names_[1] != "workload") return 0;
+  std::size_t kind_at = 0;  // 0: no kind label
+  for (std::size_t i = 2; i < label_names_.size(); ++i)
+    if (label_names_[i] == "kind") kind_at = i;
+  std::string p;
+  p.append(ns);
+  p += '\0';
+  p.append(workload);
+  p += '\0';
+  // The value at label position `i` of a key (values joined by '\0', each followed by one).
+  auto value_at = [](const std::string& k, std::size_t i) {
+    std::size_t begin = 0;
+    while (i-- > 0) begin = k.find('\0', begin) + 1;
+    return std::string_view(k).substr(begin, k.find('\0', begin) - begin);
+  };
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (auto it = series_.lower_bound(p); it != series_.end() && it->first.compare(0, p.size(), p) == 0;) {
+    if (kind_at != 0 && value_at(it->first, kind_at) != kind) {
+      ++it;
+      continue;
+    }
+    it = series_.erase(it);
+    ++n;
+  }
   return n;
 }
 

@@ -30,9 +30,17 @@ class SeriesFamily {
   void add(Values values);
   void inc(Values values, double by = 1.0);
   void set(Values values, double value);
+  // Sets a series only if it exists (false: absent, nothing created).
+  bool set_existing(Values values, double value);
   bool remove(Values values);
   // Removes every series whose first label values equal `prefix` (e.g. namespace and workload). Returns how many.
   std::size_t remove_prefix(Values prefix);
+  // Removes one workload's series: those whose `namespace` and `workload` labels (the first two) are `ns` and
+  // `workload` and, in a family that also has a `kind` label, whose kind is `kind`. A family without a `kind` label
+  // cannot tell a Deployment from a DaemonSet of the same name, so it loses the series both share (for a counter,
+  // a reset, which rate() and increase() handle). A family not led by namespace and workload labels has no
+  // workload series: nothing is removed. Returns how many were.
+  std::size_t remove_workload(std::string_view ns, std::string_view workload, std::string_view kind);
 
   // Appends `# HELP`, `# TYPE` and one line per series in the Prometheus text format (version 0.0.4). A family
   // without series renders its HELP and TYPE only, as prometheus-cpp does.

@@ -178,7 +178,8 @@ awaitable<Result<ActOutcome>> Acting::rollback() {
     co_return co_await ctx_.writer.prepare_rollback(obs_, *d_.target);
   };
   auto [written, fresh] = co_await both(write(*d_.current, verdict, rec), prepare());
-  if (ctx_.trace) ctx_.trace->mark("record+prepare");
+  // "record" alone: the request came from the fresh read (tests/e2e/test_alert_rollback.sh relies on the name).
+  if (ctx_.trace) ctx_.trace->mark(ctx_.prepared ? "record" : "record+prepare");
   if (!written) {
     ctx_.slots.release(key_);  // nothing recorded: nothing in flight
     co_return unexpected(written.error());

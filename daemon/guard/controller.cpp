@@ -493,7 +493,8 @@ awaitable<Result<std::optional<Duration>>> Controller::reconcile(const WorkloadK
   auto obs = observe(key, *view_, st, ctx, now);
   if (!obs) {
     // Deleted or not guarded (any more): forget it.
-    if (st.active && metrics_) metrics_->forget_workload(key.ns, key.name, to_string(key.kind));
+    // Whatever the rollout's state: an idle workload has series too (its counters exist from its first sight).
+    if (metrics_) metrics_->forget_workload(key.ns, key.name, to_string(key.kind));
     if (analyzer_) analyzer_->untrack(key);
     if (pages_) pages_->set(key, {});
     count_state(key.kind, st, "");

@@ -37,6 +37,8 @@ expect_eq "v2 verdict reason" alert:HighErrorRatio "$(field "$(verdict_of_image 
 expect "decision=rollback logged with reason=alert:HighErrorRatio" \
   log_has "workload=$NS/web kind=deployment revision=2 decision=rollback reason=alert:HighErrorRatio"
 expect "the alert was re-checked with Alertmanager before the PATCH" log_has "event=rollback_trace .*alert_recheck="
+expect "the PATCH was built from the fresh read's own documents, not read again (trace step record, not record+prepare)" \
+  log_has "event=rollback_trace .*alert_recheck=[0-9]+ms record=[0-9]+ms patch="
 expect "canary_guard_rollbacks_total{reason=alert} counted" \
   num_cmp "$(metric_value "canary_guard_rollbacks_total\{.*reason=\"alert\".*\}") >= 1"
 expect "notifications accepted" \

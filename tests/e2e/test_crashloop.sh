@@ -52,4 +52,11 @@ expect_eq "exactly one RollbackStarted Event" 1 "$(event_count web RollbackStart
 expect "decision=rollback logged with reason=pod_signal" log_has "workload=$NS/web kind=deployment revision=2 decision=rollback reason=pod_signal"
 expect "decision=rollback_succeeded logged" log_has_decision web rollback_succeeded
 expect "progress deadline was not the reason" test "$(log_count "workload=$NS/web .*reason=progress_deadline")" = 0
+
+# Deleting the workload deletes every series naming it (spec R5.2), its counters included, though no rollout of it
+# is watched any more (the daemon once forgot only workloads in the middle of a rollout).
+web_series() { metrics | grep -F "{namespace=\"$NS\",workload=\"web\"" || true; }
+expect "premise: /metrics names web, its pod signal counter among them" grep -q '^canary_guard_pod_signals_total{' <<<"$(web_series)"
+kubectl -n "$NS" delete deployment web --wait=false >/dev/null
+wait_until 20 "no series names web once it is deleted" eval '[ -z "$(web_series)" ]'
 e2e_pass

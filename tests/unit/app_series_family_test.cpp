@@ -106,6 +106,77 @@ TEST(SeriesFamily, RemovalByExactLabelsAndByPrefix) {
   EXPECT_EQ(f.value({"sho", "pweb", "errors"}), 5);
 }
 
+TEST(SeriesFamily, RemoveWorkloadMatchesNamespaceWorkloadAndKindWhereTheFamilyHasOne) {
+  SeriesFamily with_kind("cg_r", "R.", SeriesFamily::Type::counter, {"namespace", "workload", "kind", "reason"});
+  with_kind.add({"shop", "web", "Deployment", "alert"});
+  with_kind.add({"shop", "web", "Deployment", "pod_signal"});
+  with_kind.add({"shop", "web", "DaemonSet", "alert"});  // same name, other kind: kept
+  with_kind.add({"shop", "web-2", "Deployment", "alert"});
+  with_kind.add({"shop2", "web", "Deployment", "alert"});
+  EXPECT_EQ(with_kind.remove_workload("shop", "web", "Deployment"), 2u);
+  EXPECT_EQ(with_kind.size(), 3u);
+  EXPECT_EQ(with_kind.value({"shop", "web", "DaemonSet", "alert"}), 0);
+  EXPECT_EQ(with_kind.remove_workload("shop", "web", "Deployment"), 0u) << "nothing left to remove";
+
+  SeriesFamily no_kind("cg_p", "P.", SeriesFamily::Type::counter, {"namespace", "workload", "reason"});
+  no_kind.inc({"shop", "web", "crash_loop"});
+  no_kind.inc({"shop", "web", "image_pull"});
+  no_kind.inc({"shop", "web-2", "crash_loop"});
+  EXPECT_EQ(no_kind.remove_workload("shop", "web", "Deployment"), 2u) << "no kind label: both kinds' series go";
+  EXPECT_EQ(no_kind.value({"shop", "web-2", "crash_loop"}), 1);
+
+  SeriesFamily kind_last("cg_a", "A.", SeriesFamily::Type::gauge, {"namespace", "workload", "kind"});
+  kind_last.set({"shop", "web", "DaemonSet"}, 1);
+  kind_last.set({"shop", "web", "Deployment"}, 1);
+  EXPECT_EQ(kind_last.remove_workload("shop", "web", "DaemonSet"), 1u);
+  EXPECT_EQ(kind_last.value({"shop", "web", "Deployment"}), 1);
+
+  SeriesFamily other("cg_o", "O.", SeriesFamily::Type::counter, {"probe", "workload"});
+  other.inc({"shop", "web"});
+  EXPECT_EQ(other.remove_workload("shop", "web", "Deployment"), 0u) << "not led by namespace and workload";
+  EXPECT_EQ(other.size(), 1u);
+}
+
+TEST(SeriesFamily, SetExistingNeverCreatesASeries) {
+  SeriesFamily f("cg_g", "G.", SeriesFamily::Type::gauge, {"namespace", "workload"});
+  EXPECT_FALSE(f.set_existing({"shop", "web"}, 0));
+  EXPECT_EQ(f.size(), 0u);
+  f.set({"shop", "web"}, 2);
+  EXPECT_TRUE(f.set_existing({"shop", "web"}, 0));
+  EXPECT_EQ(f.value({"shop", "web"}), 0);
+}
+
+// A deleted workload leaves no series behind in any per-workload family (R5.2), its counters included, however
+// its series came to be; a same-named workload of the other kind keeps the series that carry a kind.
+TEST(MetricsForget, ADeletedWorkloadLeavesNoSeriesInAnyTable) {
+  Metrics m("1.2.3");
+  m.rollout_active("shop", "web", "Deployment", false, 0);  // first sight, idle: its counters exist at 0
+  m.rollout_active("shop", "web", "DaemonSet", false, 0);
+  m.pod_signal("shop", "web", "crash_loop");
+  m.rollback("shop", "web", "Deployment", "pod_signal:crash_loop");
+  m.rollout_finished("shop", "web", "Deployment", "rolled_back");
+  m.evaluation("shop", "web", "error-ratio", "fail");
+  m.probe_value("shop", "web", "error-ratio", 0.5);
+  m.last_decisive("shop", "web", 1.8e9);
+  m.alerts_firing({{{"shop", "web"}, 1}});
+  m.rollout_active("shop", "web-2", "Deployment", true, 1.8e9);
+  m.pod_signal("shop", "web-2", "crash_loop");
+  ASSERT_NE(m.render().find("canary_guard_pod_signals_total{namespace=\"shop\",workload=\"web\""), std::string::npos);
+
+  m.forget_workload("shop", "web", "Deployment");
+  m.alerts_firing({});  // the alert resolves after the workload was deleted: its gauge is not brought back
+  const std::string body = m.render();
+  std::istringstream in(body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind('#', 0) == 0 || line.find("namespace=\"shop\",workload=\"web\"") == std::string::npos) continue;
+    EXPECT_NE(line.find("kind=\"DaemonSet\""), std::string::npos) << "left behind: " << line;
+  }
+  EXPECT_EQ(m.workload_series("canary_guard_rollouts_total", {"shop", "web", "DaemonSet", "completed"}), 0);
+  EXPECT_EQ(m.workload_series("canary_guard_pod_signals_total", {"shop", "web-2", "crash_loop"}), 1);
+  EXPECT_EQ(m.workload_series("canary_guard_rollout_active", {"shop", "web-2", "Deployment"}), 1);
+}
+
 // Every sample line of the exposition: `name{labels} value` or `name value`, each family announced by HELP and TYPE
 // before its samples, no family announced twice.
 TEST(MetricsRender, OneWellFormedExpositionWithTheWorkloadTables) {
@@ -152,7 +223,7 @@ TEST(MetricsRender, OneWellFormedExpositionWithTheWorkloadTables) {
   EXPECT_NE(body.find("canary_guard_build_info{"), std::string::npos);
   EXPECT_NE(body.find("process_start_time_seconds"), std::string::npos);
 
-  // Forgotten workloads leave no series behind (R5.2); a resolved alert leaves its gauge at 0.
+  // Forgotten workloads leave no series behind (R5.2).
   m.forget_workload("shop", "web", "Deployment");
   m.forget_analysis("shop", "web");
   m.alerts_firing({});
@@ -162,6 +233,14 @@ TEST(MetricsRender, OneWellFormedExpositionWithTheWorkloadTables) {
   EXPECT_EQ(m.workload_series("canary_guard_probe_value", {"shop", "web", "error-ratio"}), std::nullopt);
   EXPECT_EQ(m.workload_series("canary_guard_last_decisive_evaluation_timestamp_seconds", {"shop", "web"}),
             std::nullopt);
+  EXPECT_EQ(m.workload_series("canary_guard_alerts_firing", {"shop", "web"}), std::nullopt)
+      << "forgotten with its workload, not brought back at 0 when the alert resolves";
+}
+
+TEST(MetricsRender, AResolvedAlertLeavesTheGaugeOfAKnownWorkloadAtZero) {
+  Metrics m("1.2.3");
+  m.alerts_firing({{{"shop", "web"}, 2}});
+  m.alerts_firing({});
   EXPECT_EQ(m.workload_series("canary_guard_alerts_firing", {"shop", "web"}), 0);
 }
 
