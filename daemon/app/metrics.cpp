@@ -226,8 +226,11 @@ void Metrics::alerts_firing(const std::map<std::pair<std::string, std::string>, 
       ++it;
       continue;
     }
-    // Down to 0, unless the workload was forgotten meanwhile (deleted): that is not brought back.
-    alerts_firing_.set_existing({it->first, it->second}, 0);
+    // Down to 0 for a guarded workload (its rollout_active series exist from its first sight). An alert that named
+    // a workload the daemon does not guard, or one forgotten meanwhile (deleted), leaves no series behind: names
+    // from webhook bodies must not grow /metrics for ever.
+    if (active_.has_prefix({it->first, it->second})) alerts_firing_.set_existing({it->first, it->second}, 0);
+    else alerts_firing_.remove({it->first, it->second});
     it = firing_series_.erase(it);
   }
   for (const auto& [k, n] : by_workload) {

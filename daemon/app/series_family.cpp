@@ -116,13 +116,28 @@ bool SeriesFamily::remove(Values values) {
   return series_.erase(*k) > 0;
 }
 
-std::size_t SeriesFamily::remove_prefix(Values prefix) {
-  if (prefix.size() > label_names_.size()) return 0;
+namespace {
+std::string joined(SeriesFamily::Values prefix) {
   std::string p;
   for (auto v : prefix) {
     p.append(v);
     p += '\0';
   }
+  return p;
+}
+}  // namespace
+
+bool SeriesFamily::has_prefix(Values prefix) const {
+  if (prefix.size() > label_names_.size()) return false;
+  const std::string p = joined(prefix);
+  std::lock_guard lock(mu_);
+  auto it = series_.lower_bound(p);
+  return it != series_.end() && it->first.compare(0, p.size(), p) == 0;
+}
+
+std::size_t SeriesFamily::remove_prefix(Values prefix) {
+  if (prefix.size() > label_names_.size()) return 0;
+  const std::string p = joined(prefix);
   std::lock_guard lock(mu_);
   std::size_t n = 0;
   // Keys sort by their values in label order: the matching ones are one contiguous range.

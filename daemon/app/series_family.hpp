@@ -46,6 +46,8 @@ class SeriesFamily {
   // without series renders its HELP and TYPE only, as prometheus-cpp does.
   void render(std::string& out) const;
 
+  // Whether any series' first label values equal `prefix`.
+  bool has_prefix(Values prefix) const;
   // For tests: the value of one series, nullopt when absent.
   std::optional<double> value(Values values) const;
   std::size_t size() const;

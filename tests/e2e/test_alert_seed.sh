@@ -19,7 +19,8 @@ cp "$E2E_DIR/webhook-token" "$CG_SANDBOX_DIR/alertmanager-token-$NS"
 "$E2E_ROOT/scripts/sandbox" route-alerts "$NS" "http://127.0.0.1:$dead/v1/alertmanager" \
   "$CG_SANDBOX_DIR/alertmanager-token-$NS" >&2
 E2E_CLEANUP_CMDS+=("'$E2E_ROOT/scripts/sandbox' route-alerts '$NS' --remove; rm -f '$CG_SANDBOX_DIR/alertmanager-token-$NS'")
-expect "the first start read the (empty) list" log_has 'event=alerts_seeded why=start .*active=0'
+# The seed runs beside the informers' first lists, not before caches_synced: wait for it, never assume it is done.
+wait_until 10 "the first start read the (empty) list" log_has 'event=alerts_seeded why=start .*active=0'
 
 deploy_create web web:v1 2
 wait_rollout deployment web

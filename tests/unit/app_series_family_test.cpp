@@ -237,11 +237,24 @@ TEST(MetricsRender, OneWellFormedExpositionWithTheWorkloadTables) {
       << "forgotten with its workload, not brought back at 0 when the alert resolves";
 }
 
-TEST(MetricsRender, AResolvedAlertLeavesTheGaugeOfAKnownWorkloadAtZero) {
+TEST(MetricsRender, AResolvedAlertLeavesTheGaugeOfAGuardedWorkloadAtZeroAndNoOtherBehind) {
   Metrics m("1.2.3");
-  m.alerts_firing({{{"shop", "web"}, 2}});
+  m.rollout_active("shop", "web", "Deployment", false, 0);  // guarded: seen by the controller
+  m.alerts_firing({{{"shop", "web"}, 2}, {{"shop", "not-guarded"}, 1}});
+  EXPECT_EQ(m.workload_series("canary_guard_alerts_firing", {"shop", "not-guarded"}), 1) << "shown while it fires";
   m.alerts_firing({});
   EXPECT_EQ(m.workload_series("canary_guard_alerts_firing", {"shop", "web"}), 0);
+  EXPECT_EQ(m.workload_series("canary_guard_alerts_firing", {"shop", "not-guarded"}), std::nullopt)
+      << "a name from a webhook body that no guarded workload has is not kept for ever";
+}
+
+TEST(SeriesFamily, HasPrefix) {
+  SeriesFamily f("cg_a", "A.", SeriesFamily::Type::gauge, {"namespace", "workload", "kind"});
+  f.set({"shop", "web-2", "Deployment"}, 1);
+  EXPECT_FALSE(f.has_prefix({"shop", "web"})) << "web is a prefix of web-2's name, not of its labels";
+  EXPECT_TRUE(f.has_prefix({"shop", "web-2"}));
+  EXPECT_TRUE(f.has_prefix({"shop"}));
+  EXPECT_FALSE(f.has_prefix({"shop", "web-2", "Deployment", "extra"}));
 }
 
 }  // namespace
