@@ -151,11 +151,7 @@ std::size_t SeriesFamily::remove_workload(std::string_view ns, std::string_view 
   std::size_t kind_at = 0;  // 0: no kind label
   for (std::size_t i = 2; i < label_names_.size(); ++i)
     if (label_names_[i] == "kind") kind_at = i;
-  std::string p;
-  p.append(ns);
-  p += '\0';
-  p.append(workload);
-  p += '\0';
+  const std::string p = joined({ns, workload});
   // The value at label position `i` of a key (values joined by '\0', each followed by one).
   auto value_at = [](const std::string& k, std::size_t i) {
     std::size_t begin = 0;
